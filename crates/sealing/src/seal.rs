@@ -215,7 +215,7 @@ impl SeedRng {
         Ok(Self::from_seed(*seed))
     }
 
-    /// A generator that first yields exactly `seed`: RFC 9180's `ikmE` in the test vectors.
+    /// A generator that first yields exactly `seed`, the `ikmE` HPKE derives the ephemeral key from.
     pub(crate) fn from_seed(seed: [u8; 32]) -> Self {
         let seed = Zeroizing::new(seed);
         Self {
@@ -267,35 +267,8 @@ impl rand_core::TryCryptoRng for SeedRng {}
 
 #[cfg(test)]
 pub(crate) mod testing {
-    //! Deterministic sealing for the RFC 9180 vectors.
+    //! Deterministic sealing, so tests can predict the encapsulated key.
     use super::*;
-
-    /// Seals with the ephemeral key derived from `ikm_e`, returning `(enc, ciphertext‖tag)`.
-    pub(crate) fn hpke_seal_deterministic(
-        key: &X25519PublicKey,
-        info: &[u8],
-        aad: &[u8],
-        plaintext: &[u8],
-        ikm_e: [u8; 32],
-    ) -> (Vec<u8>, Vec<u8>) {
-        let mut rng = SeedRng::from_seed(ikm_e);
-        let mut buf = plaintext.to_vec();
-        let (enc, tag) = hpke::single_shot_seal_inout_detached_with_rng::<
-            AesGcm256,
-            HkdfSha256,
-            X25519HkdfSha256,
-        >(
-            &OpModeS::Base,
-            key.hpke(),
-            info,
-            (&mut buf[..]).into(),
-            aad,
-            &mut rng,
-        )
-        .expect("seal");
-        buf.extend_from_slice(&tag.to_bytes());
-        (enc.to_bytes().to_vec(), buf)
-    }
 
     pub(crate) fn seal_v2_seeded(
         key: &X25519PublicKey,
@@ -304,5 +277,137 @@ pub(crate) mod testing {
         seed: [u8; 32],
     ) -> Vec<u8> {
         seal_v2_with_rng(key, label, plaintext, &mut SeedRng::from_seed(seed)).expect("seal")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::testing::*;
+    use super::*;
+    use secrecy::ExposeSecret;
+
+    /// The RFC 9180 vector for exactly the v2 suite, from `tests/data/`.
+    struct Vector(serde_json::Value);
+
+    impl Vector {
+        fn load() -> Self {
+            let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/rfc9180-x25519-sha256-aes256gcm.json");
+            let text = std::fs::read_to_string(path).expect("vector file");
+            Vector(serde_json::from_str(&text).expect("vector json"))
+        }
+
+        fn hex(&self, field: &str) -> Vec<u8> {
+            hex::decode(self.0[field].as_str().expect(field)).expect(field)
+        }
+
+        fn array32(&self, field: &str) -> [u8; 32] {
+            self.hex(field).try_into().expect(field)
+        }
+
+        fn list(&self, field: &str) -> Vec<serde_json::Value> {
+            self.0[field].as_array().expect(field).clone()
+        }
+    }
+
+    fn hexv(value: &serde_json::Value, field: &str) -> Vec<u8> {
+        hex::decode(value[field].as_str().expect(field)).expect(field)
+    }
+
+    #[test]
+    fn rfc9180_vector_is_for_the_v2_suite() {
+        let v = Vector::load();
+        assert_eq!((v.0["mode"].as_u64(), v.0["kem_id"].as_u64()), (Some(0), Some(0x20)));
+        assert_eq!((v.0["kdf_id"].as_u64(), v.0["aead_id"].as_u64()), (Some(1), Some(2)));
+    }
+
+    #[test]
+    fn rfc9180_private_keys_give_the_published_public_keys() {
+        let v = Vector::load();
+        let recipient = X25519PrivateKey::from_raw(&v.array32("skRm")).expect("skRm");
+        assert_eq!(recipient.public_key().as_bytes().to_vec(), v.hex("pkRm"));
+        let ephemeral = X25519PrivateKey::from_raw(&v.array32("skEm")).expect("skEm");
+        assert_eq!(ephemeral.public_key().as_bytes().to_vec(), v.hex("pkEm"));
+    }
+
+    #[test]
+    fn rfc9180_receiver_opens_every_published_ciphertext_in_sequence() {
+        let v = Vector::load();
+        let recipient = X25519PrivateKey::from_raw(&v.array32("skRm")).expect("skRm");
+        let enc = EncappedKey::from_bytes(&v.hex("pkEm")).expect("enc");
+        let mut ctx = hpke::setup_receiver::<AesGcm256, HkdfSha256, X25519HkdfSha256>(
+            &OpModeR::Base,
+            recipient.hpke(),
+            &enc,
+            &v.hex("info"),
+        )
+        .expect("setup");
+        let encryptions = v.list("encryptions");
+        assert!(encryptions.len() >= 10);
+        for (seq, e) in encryptions.iter().enumerate() {
+            let pt = ctx.open(&hexv(e, "ciphertext"), &hexv(e, "aad")).unwrap_or_else(|_| panic!("seq {seq}"));
+            assert_eq!(pt, hexv(e, "plaintext"), "seq {seq}");
+        }
+    }
+
+    #[test]
+    fn rfc9180_first_ciphertext_opens_through_the_single_shot_path_and_not_with_another_info() {
+        let v = Vector::load();
+        let recipient = X25519PrivateKey::from_raw(&v.array32("skRm")).expect("skRm");
+        let enc = EncappedKey::from_bytes(&v.hex("pkEm")).expect("enc");
+        let first = &v.list("encryptions")[0];
+        let open = |info: &[u8]| {
+            hpke::single_shot_open::<AesGcm256, HkdfSha256, X25519HkdfSha256>(
+                &OpModeR::Base,
+                recipient.hpke(),
+                &enc,
+                info,
+                &hexv(first, "ciphertext"),
+                &hexv(first, "aad"),
+            )
+        };
+        assert_eq!(open(&v.hex("info")).expect("open"), hexv(first, "plaintext"));
+        assert!(open(b"another label").is_err());
+    }
+
+    #[test]
+    fn v2_envelope_opens_for_the_rfc9180_recipient_only_under_its_label() {
+        let v = Vector::load();
+        let recipient = X25519PrivateKey::from_raw(&v.array32("skRm")).expect("skRm");
+        let label = Label::from_bytes(v.hex("info"));
+        let sealed = seal_v2_seeded(recipient.public_key(), &label, b"value", [3u8; 32]);
+        assert_eq!(&sealed[..3], &format::V2_MAGIC);
+        assert_eq!(&sealed[3..V2_HEADER_LEN], recipient.public_key().key_id().as_bytes());
+        // The encapsulated key is the public key RFC 9180 DeriveKeyPair gives for the seed.
+        let ephemeral = X25519PrivateKey::derive(&[3u8; 32]);
+        assert_eq!(&sealed[V2_HEADER_LEN..V2_HEADER_LEN + V2_ENC_LEN], ephemeral.public_key().as_bytes());
+        assert_eq!(sealed.len(), V2_HEADER_LEN + V2_ENC_LEN + 5 + TAG_LEN);
+        assert_eq!(open_v2(&recipient, &label, &sealed).expect("open").expose_secret(), b"value");
+        assert!(open_v2(&recipient, &Label::from_bytes(b"other".to_vec()), &sealed).is_err());
+    }
+
+    #[test]
+    fn v2_header_is_authenticated() {
+        let key = X25519PrivateKey::derive(&[7u8; 32]);
+        let label = Label::from_bytes(b"ns/name".to_vec());
+        let sealed = seal_v2(key.public_key(), &label, b"value").expect("seal");
+        // Flip every bit of the header and body in turn: nothing opens, nothing panics.
+        for i in 0..sealed.len() {
+            let mut tampered = sealed.clone();
+            tampered[i] ^= 0x01;
+            assert!(open_v2(&key, &label, &tampered).is_err(), "byte {i}");
+        }
+    }
+
+    #[test]
+    fn seed_rng_yields_the_seed_then_keeps_going() {
+        use rand_core::TryRng as _;
+        let mut rng = SeedRng::from_seed([9u8; 32]);
+        let mut first = [0u8; 32];
+        rng.try_fill_bytes(&mut first).expect("infallible");
+        assert_eq!(first, [9u8; 32]);
+        let mut more = [0u8; 32];
+        rng.try_fill_bytes(&mut more).expect("infallible");
+        assert_ne!(more, [9u8; 32]);
+        assert_ne!(more, [0u8; 32]);
     }
 }
