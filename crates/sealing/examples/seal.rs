@@ -49,7 +49,9 @@ fn main() -> anyhow::Result<()> {
     let v1 = Recipient::V1(cert.public_key());
     let v2 = Recipient::V2(x25519.public_key());
     let mut sealed = Vec::new();
-    println!("apiVersion: bitnami.com/v1alpha1\nkind: SealedSecret\nmetadata:\n  name: {name}\n  namespace: {namespace}\nspec:\n  encryptedData:");
+    println!(
+        "apiVersion: bitnami.com/v1alpha1\nkind: SealedSecret\nmetadata:\n  name: {name}\n  namespace: {namespace}\nspec:\n  encryptedData:"
+    );
     for (key, value) in &values {
         let a = v1.seal_base64(&label, value)?;
         let b = v2.seal_base64(&label, value)?;
@@ -72,4 +74,3 @@ fn main() -> anyhow::Result<()> {
     eprintln!("all {} values sealed for {namespace}/{name} and opened again", values.len());
     Ok(())
 }
-

@@ -68,10 +68,7 @@ impl<'a> Envelope<'a> {
             return Err(Error::Truncated);
         }
         let (rsa_ciphertext, aead_ciphertext) = rest.split_at(len);
-        Ok(Envelope::V1 {
-            rsa_ciphertext,
-            aead_ciphertext,
-        })
+        Ok(Envelope::V1 { rsa_ciphertext, aead_ciphertext })
     }
 
     fn parse_v2(bytes: &'a [u8]) -> Result<Self> {
@@ -90,12 +87,7 @@ impl<'a> Envelope<'a> {
         let enc: &[u8; V2_ENC_LEN] = enc.try_into().map_err(|_| Error::Truncated)?;
         let mut id = [0u8; KeyId::LEN];
         id.copy_from_slice(&header[V2_MAGIC.len()..]);
-        Ok(Envelope::V2 {
-            key_id: KeyId::from_bytes(id),
-            enc,
-            aead_ciphertext,
-            header,
-        })
+        Ok(Envelope::V2 { key_id: KeyId::from_bytes(id), enc, aead_ciphertext, header })
     }
 }
 
@@ -145,13 +137,7 @@ mod tests {
     #[test]
     fn v1_framing_splits_on_the_length_prefix() {
         let bytes = [0, 3, 1, 2, 3, 9, 9];
-        assert_eq!(
-            Envelope::parse(&bytes),
-            Ok(Envelope::V1 {
-                rsa_ciphertext: &[1, 2, 3],
-                aead_ciphertext: &[9, 9]
-            })
-        );
+        assert_eq!(Envelope::parse(&bytes), Ok(Envelope::V1 { rsa_ciphertext: &[1, 2, 3], aead_ciphertext: &[9, 9] }));
     }
 
     #[test]
@@ -167,10 +153,7 @@ mod tests {
     fn unknown_v2_version_is_reported() {
         let mut bytes = vec![0u8; 80];
         bytes[..3].copy_from_slice(&[0x49, 0x2B, 0xF7]);
-        assert_eq!(
-            Envelope::parse(&bytes),
-            Err(Error::UnsupportedVersion(0xF7))
-        );
+        assert_eq!(Envelope::parse(&bytes), Err(Error::UnsupportedVersion(0xF7)));
     }
 
     #[test]

@@ -38,8 +38,8 @@ pub mod seal;
 
 pub use error::{Error, Result};
 pub use keys::{
-    Certificate, CertificateParams, Fingerprint, KeyId, KeyRef, KeyRing, Opened, RsaKeySize,
-    RsaPrivateKey, RsaPublicKey, X25519PrivateKey, X25519PublicKey, generate_sealing_key,
+    Certificate, CertificateParams, Fingerprint, KeyId, KeyRef, KeyRing, Opened, RsaKeySize, RsaPrivateKey,
+    RsaPublicKey, X25519PrivateKey, X25519PublicKey, generate_sealing_key,
 };
 pub use scope::{Label, Scope};
 pub use seal::{Recipient, open_v1, open_v2, seal_v1, seal_v2};

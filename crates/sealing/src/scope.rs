@@ -26,10 +26,7 @@ impl Scope {
     /// The scope signalled by the values of the `cluster-wide` and `namespace-wide` annotations
     /// of a SealedSecret's top-level metadata. As upstream, only the exact string `"true"` counts,
     /// and cluster-wide wins when both are set.
-    pub fn from_annotation_values(
-        cluster_wide: Option<&str>,
-        namespace_wide: Option<&str>,
-    ) -> Self {
+    pub fn from_annotation_values(cluster_wide: Option<&str>, namespace_wide: Option<&str>) -> Self {
         if cluster_wide == Some("true") {
             Scope::ClusterWide
         } else if namespace_wide == Some("true") {
@@ -106,14 +103,8 @@ mod tests {
 
     #[test]
     fn labels_match_upstream_table() {
-        assert_eq!(
-            Scope::Strict.label("myns", "myname").as_bytes(),
-            b"myns/myname"
-        );
-        assert_eq!(
-            Scope::NamespaceWide.label("myns", "myname").as_bytes(),
-            b"myns"
-        );
+        assert_eq!(Scope::Strict.label("myns", "myname").as_bytes(), b"myns/myname");
+        assert_eq!(Scope::NamespaceWide.label("myns", "myname").as_bytes(), b"myns");
         assert_eq!(Scope::ClusterWide.label("myns", "myname").as_bytes(), b"");
     }
 
@@ -127,18 +118,9 @@ mod tests {
                 "{not_true:?} must not count as true"
             );
         }
-        assert_eq!(
-            Scope::from_annotation_values(None, Some("true")),
-            Scope::NamespaceWide
-        );
-        assert_eq!(
-            Scope::from_annotation_values(Some("true"), None),
-            Scope::ClusterWide
-        );
-        assert_eq!(
-            Scope::from_annotation_values(Some("true"), Some("true")),
-            Scope::ClusterWide
-        );
+        assert_eq!(Scope::from_annotation_values(None, Some("true")), Scope::NamespaceWide);
+        assert_eq!(Scope::from_annotation_values(Some("true"), None), Scope::ClusterWide);
+        assert_eq!(Scope::from_annotation_values(Some("true"), Some("true")), Scope::ClusterWide);
     }
 
     #[test]

@@ -43,8 +43,7 @@ impl Recipient<'_> {
 
     /// Seals and encodes as the base64 text that goes into `encryptedData`.
     pub fn seal_base64(&self, label: &Label, plaintext: &[u8]) -> Result<String> {
-        self.seal(label, plaintext)
-            .map(|bytes| format::encode_base64(&bytes))
+        self.seal(label, plaintext).map(|bytes| format::encode_base64(&bytes))
     }
 }
 
@@ -63,11 +62,7 @@ pub fn seal_v1(key: &RsaPublicKey, label: &Label, plaintext: &[u8]) -> Result<Ve
     let aead = aes_key(&session_key)?;
     out.extend_from_slice(plaintext);
     let tag = aead
-        .seal_in_place_separate_tag(
-            Nonce::assume_unique_for_key([0; 12]),
-            Aad::empty(),
-            &mut out[2 + k..],
-        )
+        .seal_in_place_separate_tag(Nonce::assume_unique_for_key([0; 12]), Aad::empty(), &mut out[2 + k..])
         .map_err(|_| Error::EncryptionFailed)?;
     out.extend_from_slice(tag.as_ref());
     Ok(out)
@@ -76,10 +71,7 @@ pub fn seal_v1(key: &RsaPublicKey, label: &Label, plaintext: &[u8]) -> Result<Ve
 /// Opens one v1 value with one key. Every failure after framing is [`Error::DecryptionFailed`].
 pub fn open_v1(key: &RsaPrivateKey, label: &Label, sealed: &[u8]) -> Result<SecretSlice<u8>> {
     match Envelope::parse(sealed)? {
-        Envelope::V1 {
-            rsa_ciphertext,
-            aead_ciphertext,
-        } => open_v1_parts(key, label, rsa_ciphertext, aead_ciphertext),
+        Envelope::V1 { rsa_ciphertext, aead_ciphertext } => open_v1_parts(key, label, rsa_ciphertext, aead_ciphertext),
         Envelope::V2 { .. } => Err(Error::DecryptionFailed),
     }
 }
@@ -91,18 +83,11 @@ pub(crate) fn open_v1_parts(
     aead_ciphertext: &[u8],
 ) -> Result<SecretSlice<u8>> {
     let session_key = key.decrypt_session_key(label.as_bytes(), rsa_ciphertext)?;
-    let plaintext_len = aead_ciphertext
-        .len()
-        .checked_sub(TAG_LEN)
-        .ok_or(Error::DecryptionFailed)?;
+    let plaintext_len = aead_ciphertext.len().checked_sub(TAG_LEN).ok_or(Error::DecryptionFailed)?;
     let aead = aes_key(&session_key).map_err(|_| Error::DecryptionFailed)?;
     let mut buf = Zeroizing::new(aead_ciphertext.to_vec());
-    aead.open_in_place(
-        Nonce::assume_unique_for_key([0; 12]),
-        Aad::empty(),
-        &mut buf,
-    )
-    .map_err(|_| Error::DecryptionFailed)?;
+    aead.open_in_place(Nonce::assume_unique_for_key([0; 12]), Aad::empty(), &mut buf)
+        .map_err(|_| Error::DecryptionFailed)?;
     Ok(exact_secret(&buf[..plaintext_len]))
 }
 
@@ -112,27 +97,21 @@ pub fn seal_v2(key: &X25519PublicKey, label: &Label, plaintext: &[u8]) -> Result
     seal_v2_with_rng(key, label, plaintext, &mut seed)
 }
 
-fn seal_v2_with_rng(
-    key: &X25519PublicKey,
-    label: &Label,
-    plaintext: &[u8],
-    rng: &mut SeedRng,
-) -> Result<Vec<u8>> {
+fn seal_v2_with_rng(key: &X25519PublicKey, label: &Label, plaintext: &[u8], rng: &mut SeedRng) -> Result<Vec<u8>> {
     let header = format::v2_header(&key.key_id());
     let mut out = Vec::with_capacity(V2_HEADER_LEN + V2_ENC_LEN + plaintext.len() + TAG_LEN);
     out.extend_from_slice(&header);
     out.resize(V2_HEADER_LEN + V2_ENC_LEN, 0);
     out.extend_from_slice(plaintext);
-    let (enc, tag) =
-        hpke::single_shot_seal_inout_detached_with_rng::<AesGcm256, HkdfSha256, X25519HkdfSha256>(
-            &OpModeS::Base,
-            key.hpke(),
-            label.as_bytes(),
-            (&mut out[V2_HEADER_LEN + V2_ENC_LEN..]).into(),
-            &header,
-            rng,
-        )
-        .map_err(|_| Error::EncryptionFailed)?;
+    let (enc, tag) = hpke::single_shot_seal_inout_detached_with_rng::<AesGcm256, HkdfSha256, X25519HkdfSha256>(
+        &OpModeS::Base,
+        key.hpke(),
+        label.as_bytes(),
+        (&mut out[V2_HEADER_LEN + V2_ENC_LEN..]).into(),
+        &header,
+        rng,
+    )
+    .map_err(|_| Error::EncryptionFailed)?;
     out[V2_HEADER_LEN..V2_HEADER_LEN + V2_ENC_LEN].copy_from_slice(&enc.to_bytes());
     out.extend_from_slice(&tag.to_bytes());
     Ok(out)
@@ -142,12 +121,7 @@ fn seal_v2_with_rng(
 /// including a key id that is not this key's.
 pub fn open_v2(key: &X25519PrivateKey, label: &Label, sealed: &[u8]) -> Result<SecretSlice<u8>> {
     match Envelope::parse(sealed)? {
-        Envelope::V2 {
-            key_id,
-            enc,
-            aead_ciphertext,
-            header,
-        } if key_id == key.public_key().key_id() => {
+        Envelope::V2 { key_id, enc, aead_ciphertext, header } if key_id == key.public_key().key_id() => {
             open_v2_parts(key, label, enc, aead_ciphertext, header)
         }
         _ => Err(Error::DecryptionFailed),
@@ -161,10 +135,7 @@ pub(crate) fn open_v2_parts(
     aead_ciphertext: &[u8],
     header: &[u8; V2_HEADER_LEN],
 ) -> Result<SecretSlice<u8>> {
-    let plaintext_len = aead_ciphertext
-        .len()
-        .checked_sub(TAG_LEN)
-        .ok_or(Error::DecryptionFailed)?;
+    let plaintext_len = aead_ciphertext.len().checked_sub(TAG_LEN).ok_or(Error::DecryptionFailed)?;
     let (ciphertext, tag) = aead_ciphertext.split_at(plaintext_len);
     let enc = EncappedKey::from_bytes(enc).map_err(|_| Error::DecryptionFailed)?;
     let tag = AeadTag::<AesGcm256>::from_bytes(tag).map_err(|_| Error::DecryptionFailed)?;
@@ -185,8 +156,7 @@ pub(crate) fn open_v2_parts(
 }
 
 fn aes_key(session_key: &[u8; 32]) -> Result<LessSafeKey> {
-    let unbound =
-        UnboundKey::new(&AES_256_GCM, session_key).map_err(|_| Error::EncryptionFailed)?;
+    let unbound = UnboundKey::new(&AES_256_GCM, session_key).map_err(|_| Error::EncryptionFailed)?;
     Ok(LessSafeKey::new(unbound))
 }
 
@@ -218,12 +188,7 @@ impl SeedRng {
     /// A generator that first yields exactly `seed`, the `ikmE` HPKE derives the ephemeral key from.
     pub(crate) fn from_seed(seed: [u8; 32]) -> Self {
         let seed = Zeroizing::new(seed);
-        Self {
-            block: seed.clone(),
-            seed,
-            used: 0,
-            counter: 0,
-        }
+        Self { block: seed.clone(), seed, used: 0, counter: 0 }
     }
 
     fn refill(&mut self) {
@@ -270,12 +235,7 @@ pub(crate) mod testing {
     //! Deterministic sealing, so tests can predict the encapsulated key.
     use super::*;
 
-    pub(crate) fn seal_v2_seeded(
-        key: &X25519PublicKey,
-        label: &Label,
-        plaintext: &[u8],
-        seed: [u8; 32],
-    ) -> Vec<u8> {
+    pub(crate) fn seal_v2_seeded(key: &X25519PublicKey, label: &Label, plaintext: &[u8], seed: [u8; 32]) -> Vec<u8> {
         seal_v2_with_rng(key, label, plaintext, &mut SeedRng::from_seed(seed)).expect("seal")
     }
 }

@@ -140,7 +140,8 @@ fn base64_with_line_breaks_opens_as_in_go() {
     let key = rsa(RsaKeySize::Rsa2048);
     let label = Scope::Strict.label("ns", "name");
     let text = format::encode_base64(&seal_v1(key.public_key(), &label, b"wrapped").unwrap());
-    let wrapped: String = text.as_bytes().chunks(76).map(|c| format!("{}\r\n", std::str::from_utf8(c).unwrap())).collect();
+    let wrapped: String =
+        text.as_bytes().chunks(76).map(|c| format!("{}\r\n", std::str::from_utf8(c).unwrap())).collect();
     let bytes = format::decode_base64(&wrapped).unwrap();
     assert_eq!(open_v1(key, &label, &bytes).unwrap().expose_secret(), b"wrapped");
     assert_eq!(format::decode_base64("not base64!").err(), Some(Error::InvalidBase64));

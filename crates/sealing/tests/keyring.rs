@@ -16,6 +16,7 @@ fn day(n: u64) -> SystemTime {
 }
 
 /// A ring of `n` fresh 2048-bit keys created a day apart (key i on day i), and their public keys.
+#[allow(clippy::unwrap_used)] // fixture: a panic is how a test fails
 fn ring_of(n: u64) -> (KeyRing, Vec<kubeseal_sealing::RsaPublicKey>) {
     let mut ring = KeyRing::new();
     let mut publics = Vec::new();

@@ -29,11 +29,7 @@ pub struct CertificateParams {
 
 impl Default for CertificateParams {
     fn default() -> Self {
-        Self {
-            common_name: String::new(),
-            not_before: SystemTime::now(),
-            validity: DEFAULT_VALIDITY,
-        }
+        Self { common_name: String::new(), not_before: SystemTime::now(), validity: DEFAULT_VALIDITY }
     }
 }
 
@@ -58,22 +54,16 @@ impl std::fmt::Debug for Certificate {
 impl Certificate {
     /// Reads a DER certificate whose subject key is RSA.
     pub fn from_der(der: &[u8]) -> Result<Self> {
-        let cert =
-            x509_cert::Certificate::from_der(der).map_err(|_| Error::InvalidCertificate {
-                reason: "not a DER X.509 certificate",
-            })?;
+        let cert = x509_cert::Certificate::from_der(der)
+            .map_err(|_| Error::InvalidCertificate { reason: "not a DER X.509 certificate" })?;
         let tbs = cert.tbs_certificate();
-        let spki =
-            tbs.subject_public_key_info()
-                .to_der()
-                .map_err(|_| Error::InvalidCertificate {
-                    reason: "unreadable public key",
-                })?;
+        let spki = tbs
+            .subject_public_key_info()
+            .to_der()
+            .map_err(|_| Error::InvalidCertificate { reason: "unreadable public key" })?;
         let public_key = RsaPublicKey::from_spki_der(&spki).map_err(|e| match e {
             Error::UnsupportedKeySize { .. } => e,
-            _ => Error::InvalidCertificate {
-                reason: "the public key is not a usable RSA key",
-            },
+            _ => Error::InvalidCertificate { reason: "the public key is not a usable RSA key" },
         })?;
         Ok(Self {
             der: der.to_vec(),
@@ -97,9 +87,7 @@ impl Certificate {
             .map(|b| Self::from_der(&b.der))
             .collect::<Result<Vec<_>>>()?;
         if certs.is_empty() {
-            return Err(Error::MissingPem {
-                expected: "CERTIFICATE",
-            });
+            return Err(Error::MissingPem { expected: "CERTIFICATE" });
         }
         Ok(certs)
     }
@@ -112,16 +100,12 @@ impl Certificate {
 
         let mut serial = [0u8; 16];
         aws_lc_rs::rand::fill(&mut serial).map_err(|_| Error::CertificateGeneration)?;
-        let not_after = params
-            .not_before
-            .checked_add(params.validity)
-            .ok_or(Error::CertificateGeneration)?;
+        let not_after = params.not_before.checked_add(params.validity).ok_or(Error::CertificateGeneration)?;
 
         let mut cert = rcgen::CertificateParams::default();
         cert.distinguished_name = rcgen::DistinguishedName::new();
         if !params.common_name.is_empty() {
-            cert.distinguished_name
-                .push(rcgen::DnType::CommonName, params.common_name.as_str());
+            cert.distinguished_name.push(rcgen::DnType::CommonName, params.common_name.as_str());
         }
         cert.serial_number = Some(rcgen::SerialNumber::from_slice(&serial));
         cert.not_before = params.not_before.into();
@@ -165,10 +149,7 @@ impl Certificate {
 
 /// Generates a sealing key pair and its certificate, as upstream's controller does at start-up
 /// and on every renewal.
-pub fn generate_sealing_key(
-    size: RsaKeySize,
-    params: &CertificateParams,
-) -> Result<(RsaPrivateKey, Certificate)> {
+pub fn generate_sealing_key(size: RsaKeySize, params: &CertificateParams) -> Result<(RsaPrivateKey, Certificate)> {
     let key = RsaPrivateKey::generate(size)?;
     let cert = Certificate::self_signed(&key, params)?;
     Ok((key, cert))

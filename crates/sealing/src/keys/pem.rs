@@ -37,13 +37,9 @@ pub(crate) fn blocks(text: &str) -> Vec<Block> {
             // RFC 1421 headers: in practice only encrypted keys carry them.
             continue;
         }
-        let compact: Zeroizing<String> =
-            Zeroizing::new(body.chars().filter(|c| !c.is_ascii_whitespace()).collect());
+        let compact: Zeroizing<String> = Zeroizing::new(body.chars().filter(|c| !c.is_ascii_whitespace()).collect());
         let mut der = Zeroizing::new(Vec::new());
-        if base64::engine::general_purpose::STANDARD
-            .decode_vec(compact.as_bytes(), &mut der)
-            .is_ok()
-        {
+        if base64::engine::general_purpose::STANDARD.decode_vec(compact.as_bytes(), &mut der).is_ok() {
             out.push(Block { label, der });
         }
     }
@@ -52,19 +48,12 @@ pub(crate) fn blocks(text: &str) -> Vec<Block> {
 
 /// The first block whose label is one of `labels`.
 pub(crate) fn first(text: &str, labels: &[&str], expected: &'static str) -> Result<Block> {
-    let encrypted =
-        text.contains("Proc-Type: 4,ENCRYPTED") || text.contains("ENCRYPTED PRIVATE KEY");
-    blocks(text)
-        .into_iter()
-        .find(|b| labels.contains(&b.label.as_str()))
-        .ok_or(if encrypted {
-            Error::InvalidKey {
-                what: "PEM key",
-                reason: "encrypted PEM is not supported",
-            }
-        } else {
-            Error::MissingPem { expected }
-        })
+    let encrypted = text.contains("Proc-Type: 4,ENCRYPTED") || text.contains("ENCRYPTED PRIVATE KEY");
+    blocks(text).into_iter().find(|b| labels.contains(&b.label.as_str())).ok_or(if encrypted {
+        Error::InvalidKey { what: "PEM key", reason: "encrypted PEM is not supported" }
+    } else {
+        Error::MissingPem { expected }
+    })
 }
 
 /// Encodes `der` as PEM with 64-character lines and a final newline, as Go writes it.
@@ -112,9 +101,7 @@ mod tests {
     #[test]
     fn encrypted_keys_are_refused_with_a_clear_error() {
         let text = "-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\nDEK-Info: AES-128-CBC,00\n\nAQID\n-----END RSA PRIVATE KEY-----\n";
-        let err = first(text, &["RSA PRIVATE KEY"], "RSA PRIVATE KEY")
-            .err()
-            .unwrap();
+        let err = first(text, &["RSA PRIVATE KEY"], "RSA PRIVATE KEY").err().unwrap();
         assert!(err.to_string().contains("encrypted"), "{err}");
     }
 }

@@ -62,22 +62,8 @@ pub struct KeyRing {
 impl std::fmt::Debug for KeyRing {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("KeyRing")
-            .field(
-                "rsa",
-                &self
-                    .rsa
-                    .iter()
-                    .map(|e| e.key.public_key().fingerprint())
-                    .collect::<Vec<_>>(),
-            )
-            .field(
-                "x25519",
-                &self
-                    .x25519
-                    .iter()
-                    .map(|e| e.key.public_key().key_id())
-                    .collect::<Vec<_>>(),
-            )
+            .field("rsa", &self.rsa.iter().map(|e| e.key.public_key().fingerprint()).collect::<Vec<_>>())
+            .field("x25519", &self.x25519.iter().map(|e| e.key.public_key().key_id()).collect::<Vec<_>>())
             .finish()
     }
 }
@@ -92,11 +78,7 @@ impl KeyRing {
     /// not added twice. Returns whether the key was new.
     pub fn add_rsa(&mut self, key: RsaPrivateKey, created: SystemTime) -> bool {
         let fp = key.public_key().fingerprint();
-        if self
-            .rsa
-            .iter()
-            .any(|e| e.key.public_key().fingerprint() == fp)
-        {
+        if self.rsa.iter().any(|e| e.key.public_key().fingerprint() == fp) {
             return false;
         }
         insert_newest_first(&mut self.rsa, Entry { key, created });
@@ -106,11 +88,7 @@ impl KeyRing {
     /// Adds an X25519 key created at `created`. Returns whether the key was new.
     pub fn add_x25519(&mut self, key: X25519PrivateKey, created: SystemTime) -> bool {
         let id = key.public_key().key_id();
-        if self
-            .x25519
-            .iter()
-            .any(|e| e.key.public_key().key_id() == id)
-        {
+        if self.x25519.iter().any(|e| e.key.public_key().key_id() == id) {
             return false;
         }
         insert_newest_first(&mut self.x25519, Entry { key, created });
@@ -141,36 +119,18 @@ impl KeyRing {
     /// opened this object before, if known; it is tried first.
     pub fn open(&self, label: &Label, sealed: &[u8], hint: Option<&Fingerprint>) -> Result<Opened> {
         match Envelope::parse(sealed)? {
-            Envelope::V2 {
-                key_id,
-                enc,
-                aead_ciphertext,
-                header,
-            } => {
+            Envelope::V2 { key_id, enc, aead_ciphertext, header } => {
                 let entry = self
                     .x25519
                     .iter()
                     .find(|e| e.key.public_key().key_id() == key_id)
                     .ok_or(Error::DecryptionFailed)?;
                 let plaintext = open_v2_parts(&entry.key, label, enc, aead_ciphertext, header)?;
-                Ok(Opened {
-                    plaintext,
-                    key: KeyRef::X25519(key_id),
-                    private_key_operations: 1,
-                })
+                Ok(Opened { plaintext, key: KeyRef::X25519(key_id), private_key_operations: 1 })
             }
-            Envelope::V1 {
-                rsa_ciphertext,
-                aead_ciphertext,
-            } => {
-                let hinted = hint.and_then(|fp| {
-                    self.rsa
-                        .iter()
-                        .position(|e| e.key.public_key().fingerprint() == fp)
-                });
-                let order = hinted
-                    .into_iter()
-                    .chain((0..self.rsa.len()).filter(|i| Some(*i) != hinted));
+            Envelope::V1 { rsa_ciphertext, aead_ciphertext } => {
+                let hinted = hint.and_then(|fp| self.rsa.iter().position(|e| e.key.public_key().fingerprint() == fp));
+                let order = hinted.into_iter().chain((0..self.rsa.len()).filter(|i| Some(*i) != hinted));
                 let mut operations = 0;
                 for i in order {
                     let key = &self.rsa[i].key;
@@ -178,15 +138,9 @@ impl KeyRing {
                         continue;
                     }
                     operations += 1;
-                    if let Ok(plaintext) =
-                        open_v1_parts(key, label, rsa_ciphertext, aead_ciphertext)
-                    {
+                    if let Ok(plaintext) = open_v1_parts(key, label, rsa_ciphertext, aead_ciphertext) {
                         let key = KeyRef::Rsa(key.public_key().fingerprint().clone());
-                        return Ok(Opened {
-                            plaintext,
-                            key,
-                            private_key_operations: operations,
-                        });
+                        return Ok(Opened { plaintext, key, private_key_operations: operations });
                     }
                 }
                 Err(Error::DecryptionFailed)
@@ -195,12 +149,7 @@ impl KeyRing {
     }
 
     /// Opens the base64 text of an `encryptedData` value.
-    pub fn open_base64(
-        &self,
-        label: &Label,
-        text: &str,
-        hint: Option<&Fingerprint>,
-    ) -> Result<Opened> {
+    pub fn open_base64(&self, label: &Label, text: &str, hint: Option<&Fingerprint>) -> Result<Opened> {
         let bytes = crate::format::decode_base64(text)?;
         self.open(label, &bytes, hint)
     }
@@ -209,9 +158,6 @@ impl KeyRing {
 /// Newest first; among equal creation times the key added earlier stays first, as upstream keeps
 /// the earlier registered key on ties.
 fn insert_newest_first<K>(entries: &mut Vec<Entry<K>>, entry: Entry<K>) {
-    let at = entries
-        .iter()
-        .position(|e| e.created < entry.created)
-        .unwrap_or(entries.len());
+    let at = entries.iter().position(|e| e.created < entry.created).unwrap_or(entries.len());
     entries.insert(at, entry);
 }

@@ -2,8 +2,8 @@
 
 use aws_lc_rs::encoding::AsDer;
 use aws_lc_rs::rsa::{
-    KeySize, OAEP_SHA256_MGF1SHA256, OaepPrivateDecryptingKey, OaepPublicEncryptingKey,
-    PrivateDecryptingKey, PublicEncryptingKey,
+    KeySize, OAEP_SHA256_MGF1SHA256, OaepPrivateDecryptingKey, OaepPublicEncryptingKey, PrivateDecryptingKey,
+    PublicEncryptingKey,
 };
 use base64::Engine as _;
 use std::sync::Arc;
@@ -65,28 +65,21 @@ pub struct RsaPrivateKey {
 
 impl std::fmt::Debug for RsaPrivateKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RsaPrivateKey")
-            .field("fingerprint", &self.public.fingerprint)
-            .finish_non_exhaustive()
+        f.debug_struct("RsaPrivateKey").field("fingerprint", &self.public.fingerprint).finish_non_exhaustive()
     }
 }
 
 impl RsaPrivateKey {
     /// Generates a fresh key pair with public exponent 65537.
     pub fn generate(size: RsaKeySize) -> Result<Self> {
-        let key =
-            PrivateDecryptingKey::generate(size.backend()).map_err(|_| Error::KeyGeneration)?;
+        let key = PrivateDecryptingKey::generate(size.backend()).map_err(|_| Error::KeyGeneration)?;
         Self::from_backend(key)
     }
 
     /// Reads the first RSA private key of a PEM text: a PKCS#1 `RSA PRIVATE KEY` or a PKCS#8
     /// `PRIVATE KEY` block, as upstream's key loader accepts.
     pub fn from_pem(text: &str) -> Result<Self> {
-        let block = pem::first(
-            text,
-            &["RSA PRIVATE KEY", "PRIVATE KEY"],
-            "RSA PRIVATE KEY or PRIVATE KEY",
-        )?;
+        let block = pem::first(text, &["RSA PRIVATE KEY", "PRIVATE KEY"], "RSA PRIVATE KEY or PRIVATE KEY")?;
         match block.label.as_str() {
             "RSA PRIVATE KEY" => Self::from_pkcs1_der(&block.der),
             _ => Self::from_pkcs8_der(&block.der),
@@ -95,12 +88,11 @@ impl RsaPrivateKey {
 
     /// Reads a PKCS#1 `RSAPrivateKey` DER structure.
     pub fn from_pkcs1_der(der: &[u8]) -> Result<Self> {
-        let parsed: pkcs1::RsaPrivateKey<UintRef<'_>> = pkcs1::RsaPrivateKey::from_der(der)
-            .map_err(|_| invalid("not a PKCS#1 RSA private key"))?;
+        let parsed: pkcs1::RsaPrivateKey<UintRef<'_>> =
+            pkcs1::RsaPrivateKey::from_der(der).map_err(|_| invalid("not a PKCS#1 RSA private key"))?;
         check_size(bit_len(parsed.modulus.as_bytes()))?;
         let pkcs8 = wire::pkcs8(wire::RSA_ALGORITHM, der);
-        let key = PrivateDecryptingKey::from_pkcs8(&pkcs8)
-            .map_err(|_| invalid("the key was rejected"))?;
+        let key = PrivateDecryptingKey::from_pkcs8(&pkcs8).map_err(|_| invalid("the key was rejected"))?;
         Self::from_backend(key)
     }
 
@@ -112,13 +104,8 @@ impl RsaPrivateKey {
 
     fn from_backend(backend: PrivateDecryptingKey) -> Result<Self> {
         let public = RsaPublicKey::from_backend(backend.public_key())?;
-        let oaep = OaepPrivateDecryptingKey::new(backend.clone())
-            .map_err(|_| invalid("the key was rejected"))?;
-        Ok(Self {
-            oaep,
-            backend,
-            public,
-        })
+        let oaep = OaepPrivateDecryptingKey::new(backend.clone()).map_err(|_| invalid("the key was rejected"))?;
+        Ok(Self { oaep, backend, public })
     }
 
     /// The public half.
@@ -128,10 +115,7 @@ impl RsaPrivateKey {
 
     /// The PKCS#8 DER encoding, zeroized when dropped.
     pub fn to_pkcs8_der(&self) -> Result<Zeroizing<Vec<u8>>> {
-        let der = self
-            .backend
-            .as_der()
-            .map_err(|_| invalid("the key could not be encoded"))?;
+        let der = self.backend.as_der().map_err(|_| invalid("the key could not be encoded"))?;
         Ok(Zeroizing::new(der.as_ref().to_vec()))
     }
 
@@ -144,11 +128,7 @@ impl RsaPrivateKey {
     }
 
     /// Recovers a v1 session key. Any failure is [`Error::DecryptionFailed`].
-    pub(crate) fn decrypt_session_key(
-        &self,
-        label: &[u8],
-        ciphertext: &[u8],
-    ) -> Result<Zeroizing<[u8; 32]>> {
+    pub(crate) fn decrypt_session_key(&self, label: &[u8], ciphertext: &[u8]) -> Result<Zeroizing<[u8; 32]>> {
         if ciphertext.len() != self.public.modulus_len {
             return Err(Error::DecryptionFailed);
         }
@@ -174,10 +154,7 @@ pub struct RsaPublicKey {
 
 impl std::fmt::Debug for RsaPublicKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RsaPublicKey")
-            .field("bits", &self.bits)
-            .field("fingerprint", &self.fingerprint)
-            .finish()
+        f.debug_struct("RsaPublicKey").field("bits", &self.bits).field("fingerprint", &self.fingerprint).finish()
     }
 }
 
@@ -192,36 +169,28 @@ impl Eq for RsaPublicKey {}
 impl RsaPublicKey {
     /// Reads a DER `SubjectPublicKeyInfo` holding an RSA key.
     pub fn from_spki_der(der: &[u8]) -> Result<Self> {
-        let spki = spki::SubjectPublicKeyInfoRef::from_der(der)
-            .map_err(|_| invalid_public("not a SubjectPublicKeyInfo"))?;
+        let spki =
+            spki::SubjectPublicKeyInfoRef::from_der(der).map_err(|_| invalid_public("not a SubjectPublicKeyInfo"))?;
         if spki.algorithm.oid.to_string() != wire::RSA_OID {
             return Err(invalid_public("not an RSA key"));
         }
-        let pkcs1 = spki
-            .subject_public_key
-            .as_bytes()
-            .ok_or(invalid_public("malformed key bits"))?;
+        let pkcs1 = spki.subject_public_key.as_bytes().ok_or(invalid_public("malformed key bits"))?;
         Self::from_pkcs1_der(pkcs1)
     }
 
     /// Reads a DER PKCS#1 `RSAPublicKey`.
     pub fn from_pkcs1_der(der: &[u8]) -> Result<Self> {
-        let parsed: pkcs1::RsaPublicKey<UintRef<'_>> = pkcs1::RsaPublicKey::from_der(der)
-            .map_err(|_| invalid_public("not a PKCS#1 RSA public key"))?;
+        let parsed: pkcs1::RsaPublicKey<UintRef<'_>> =
+            pkcs1::RsaPublicKey::from_der(der).map_err(|_| invalid_public("not a PKCS#1 RSA public key"))?;
         check_size(bit_len(parsed.modulus.as_bytes()))?;
         let spki_der = wire::spki(wire::RSA_ALGORITHM, der);
-        let key = PublicEncryptingKey::from_der(&spki_der)
-            .map_err(|_| invalid_public("the key was rejected"))?;
+        let key = PublicEncryptingKey::from_der(&spki_der).map_err(|_| invalid_public("the key was rejected"))?;
         Self::from_backend(key)
     }
 
     /// Reads a PEM `PUBLIC KEY` (SPKI) or `RSA PUBLIC KEY` (PKCS#1) block.
     pub fn from_pem(text: &str) -> Result<Self> {
-        let block = pem::first(
-            text,
-            &["PUBLIC KEY", "RSA PUBLIC KEY"],
-            "PUBLIC KEY or RSA PUBLIC KEY",
-        )?;
+        let block = pem::first(text, &["PUBLIC KEY", "RSA PUBLIC KEY"], "PUBLIC KEY or RSA PUBLIC KEY")?;
         match block.label.as_str() {
             "RSA PUBLIC KEY" => Self::from_pkcs1_der(&block.der),
             _ => Self::from_spki_der(&block.der),
@@ -229,34 +198,17 @@ impl RsaPublicKey {
     }
 
     fn from_backend(key: PublicEncryptingKey) -> Result<Self> {
-        let spki_der = key
-            .as_der()
-            .map_err(|_| invalid_public("the key could not be encoded"))?
-            .as_ref()
-            .to_vec();
+        let spki_der = key.as_der().map_err(|_| invalid_public("the key could not be encoded"))?.as_ref().to_vec();
         let spki = spki::SubjectPublicKeyInfoRef::from_der(&spki_der)
             .map_err(|_| invalid_public("not a SubjectPublicKeyInfo"))?;
-        let pkcs1 = spki
-            .subject_public_key
-            .as_bytes()
-            .ok_or(invalid_public("malformed key bits"))?;
-        let parsed: pkcs1::RsaPublicKey<UintRef<'_>> = pkcs1::RsaPublicKey::from_der(pkcs1)
-            .map_err(|_| invalid_public("not a PKCS#1 RSA public key"))?;
-        let fingerprint =
-            ssh_fingerprint(parsed.public_exponent.as_bytes(), parsed.modulus.as_bytes());
+        let pkcs1 = spki.subject_public_key.as_bytes().ok_or(invalid_public("malformed key bits"))?;
+        let parsed: pkcs1::RsaPublicKey<UintRef<'_>> =
+            pkcs1::RsaPublicKey::from_der(pkcs1).map_err(|_| invalid_public("not a PKCS#1 RSA public key"))?;
+        let fingerprint = ssh_fingerprint(parsed.public_exponent.as_bytes(), parsed.modulus.as_bytes());
         let bits = bit_len(parsed.modulus.as_bytes());
         let modulus_len = key.key_size_bytes();
-        let oaep = Arc::new(
-            OaepPublicEncryptingKey::new(key)
-                .map_err(|_| invalid_public("the key was rejected"))?,
-        );
-        Ok(Self {
-            oaep,
-            spki_der,
-            fingerprint,
-            modulus_len,
-            bits,
-        })
+        let oaep = Arc::new(OaepPublicEncryptingKey::new(key).map_err(|_| invalid_public("the key was rejected"))?);
+        Ok(Self { oaep, spki_der, fingerprint, modulus_len, bits })
     }
 
     /// Upstream's fingerprint of this key.
@@ -271,9 +223,7 @@ impl RsaPublicKey {
 
     /// The PEM `PUBLIC KEY` text.
     pub fn to_pem(&self) -> String {
-        pem::encode("PUBLIC KEY", &self.spki_der)
-            .as_str()
-            .to_owned()
+        pem::encode("PUBLIC KEY", &self.spki_der).as_str().to_owned()
     }
 
     /// The modulus size in bytes, which is also the size of every RSA ciphertext for this key.
@@ -287,12 +237,7 @@ impl RsaPublicKey {
     }
 
     /// Encrypts a v1 session key with RSA-OAEP (SHA-256, MGF1-SHA-256) under `label`.
-    pub(crate) fn encrypt_session_key(
-        &self,
-        label: &[u8],
-        session_key: &[u8; 32],
-        out: &mut [u8],
-    ) -> Result<()> {
+    pub(crate) fn encrypt_session_key(&self, label: &[u8], session_key: &[u8; 32], out: &mut [u8]) -> Result<()> {
         let written = self
             .oaep
             .encrypt(&OAEP_SHA256_MGF1SHA256, session_key, out, Some(label))
@@ -305,8 +250,7 @@ impl RsaPublicKey {
 }
 
 fn pkcs1_of_pkcs8(der: &[u8]) -> Result<&[u8]> {
-    let info =
-        pkcs8::PrivateKeyInfoRef::from_der(der).map_err(|_| invalid("not a PKCS#8 private key"))?;
+    let info = pkcs8::PrivateKeyInfoRef::from_der(der).map_err(|_| invalid("not a PKCS#8 private key"))?;
     if info.algorithm.oid.to_string() != wire::RSA_OID {
         return Err(invalid("not an RSA key"));
     }
@@ -314,11 +258,7 @@ fn pkcs1_of_pkcs8(der: &[u8]) -> Result<&[u8]> {
 }
 
 fn check_size(bits: usize) -> Result<()> {
-    if (2048..=8192).contains(&bits) {
-        Ok(())
-    } else {
-        Err(Error::UnsupportedKeySize { bits })
-    }
+    if (2048..=8192).contains(&bits) { Ok(()) } else { Err(Error::UnsupportedKeySize { bits }) }
 }
 
 /// Bits in a big-endian unsigned integer without leading zero bytes.
@@ -348,22 +288,13 @@ fn ssh_fingerprint(exponent: &[u8], modulus: &[u8]) -> Fingerprint {
     mpint(&mut blob, exponent);
     mpint(&mut blob, modulus);
     let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, &blob);
-    Fingerprint(format!(
-        "SHA256:{}",
-        base64::engine::general_purpose::STANDARD_NO_PAD.encode(digest.as_ref())
-    ))
+    Fingerprint(format!("SHA256:{}", base64::engine::general_purpose::STANDARD_NO_PAD.encode(digest.as_ref())))
 }
 
 fn invalid(reason: &'static str) -> Error {
-    Error::InvalidKey {
-        what: "RSA private key",
-        reason,
-    }
+    Error::InvalidKey { what: "RSA private key", reason }
 }
 
 fn invalid_public(reason: &'static str) -> Error {
-    Error::InvalidKey {
-        what: "RSA public key",
-        reason,
-    }
+    Error::InvalidKey { what: "RSA public key", reason }
 }

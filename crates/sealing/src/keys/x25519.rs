@@ -23,9 +23,7 @@ pub struct X25519PrivateKey {
 
 impl std::fmt::Debug for X25519PrivateKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("X25519PrivateKey")
-            .field("key_id", &self.public.key_id)
-            .finish_non_exhaustive()
+        f.debug_struct("X25519PrivateKey").field("key_id", &self.public.key_id).finish_non_exhaustive()
     }
 }
 
@@ -41,24 +39,19 @@ impl X25519PrivateKey {
     /// The key pair RFC 9180 `DeriveKeyPair` gives for `ikm` (used by the RFC's test vectors).
     pub fn derive(ikm: &[u8]) -> Self {
         let (secret, public) = X25519HkdfSha256::derive_keypair(ikm);
-        Self {
-            secret,
-            public: X25519PublicKey::from_hpke(public),
-        }
+        Self { secret, public: X25519PublicKey::from_hpke(public) }
     }
 
     /// A key from its 32 raw private bytes.
     pub fn from_raw(bytes: &[u8; 32]) -> Result<Self> {
-        let secret =
-            HpkePrivateKey::from_bytes(bytes).map_err(|_| invalid("not an X25519 private key"))?;
+        let secret = HpkePrivateKey::from_bytes(bytes).map_err(|_| invalid("not an X25519 private key"))?;
         let public = X25519PublicKey::from_hpke(X25519HkdfSha256::sk_to_pk(&secret));
         Ok(Self { secret, public })
     }
 
     /// Reads a PKCS#8 `PrivateKeyInfo` (RFC 8410) DER structure.
     pub fn from_pkcs8_der(der: &[u8]) -> Result<Self> {
-        let info = pkcs8::PrivateKeyInfoRef::from_der(der)
-            .map_err(|_| invalid("not a PKCS#8 private key"))?;
+        let info = pkcs8::PrivateKeyInfoRef::from_der(der).map_err(|_| invalid("not a PKCS#8 private key"))?;
         if info.algorithm.oid.to_string() != wire::X25519_OID {
             return Err(invalid("not an X25519 key"));
         }
@@ -67,9 +60,7 @@ impl X25519PrivateKey {
         let [0x04, 0x20, raw @ ..] = inner else {
             return Err(invalid("malformed CurvePrivateKey"));
         };
-        let raw: &[u8; 32] = raw
-            .try_into()
-            .map_err(|_| invalid("malformed CurvePrivateKey"))?;
+        let raw: &[u8; 32] = raw.try_into().map_err(|_| invalid("malformed CurvePrivateKey"))?;
         Self::from_raw(raw)
     }
 
@@ -109,9 +100,7 @@ pub struct X25519PublicKey {
 
 impl std::fmt::Debug for X25519PublicKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("X25519PublicKey")
-            .field("key_id", &self.key_id)
-            .finish()
+        f.debug_struct("X25519PublicKey").field("key_id", &self.key_id).finish()
     }
 }
 
@@ -128,31 +117,23 @@ impl X25519PublicKey {
         let mut bytes = [0u8; 32];
         bytes.copy_from_slice(&hpke.to_bytes());
         let key_id = KeyId::of_x25519(&bytes);
-        Self {
-            hpke,
-            bytes,
-            key_id,
-        }
+        Self { hpke, bytes, key_id }
     }
 
     /// A key from its 32 raw bytes.
     pub fn from_raw(bytes: &[u8; 32]) -> Result<Self> {
-        let hpke = HpkePublicKey::from_bytes(bytes)
-            .map_err(|_| invalid_public("not an X25519 public key"))?;
+        let hpke = HpkePublicKey::from_bytes(bytes).map_err(|_| invalid_public("not an X25519 public key"))?;
         Ok(Self::from_hpke(hpke))
     }
 
     /// Reads a DER `SubjectPublicKeyInfo` (RFC 8410) holding an X25519 key.
     pub fn from_spki_der(der: &[u8]) -> Result<Self> {
-        let spki = spki::SubjectPublicKeyInfoRef::from_der(der)
-            .map_err(|_| invalid_public("not a SubjectPublicKeyInfo"))?;
+        let spki =
+            spki::SubjectPublicKeyInfoRef::from_der(der).map_err(|_| invalid_public("not a SubjectPublicKeyInfo"))?;
         if spki.algorithm.oid.to_string() != wire::X25519_OID {
             return Err(invalid_public("not an X25519 key"));
         }
-        let raw = spki
-            .subject_public_key
-            .as_bytes()
-            .ok_or(invalid_public("malformed key bits"))?;
+        let raw = spki.subject_public_key.as_bytes().ok_or(invalid_public("malformed key bits"))?;
         let raw: &[u8; 32] = raw.try_into().map_err(|_| invalid_public("wrong length"))?;
         Self::from_raw(raw)
     }
@@ -170,9 +151,7 @@ impl X25519PublicKey {
 
     /// The PEM `PUBLIC KEY` text.
     pub fn to_pem(&self) -> String {
-        pem::encode("PUBLIC KEY", &self.to_spki_der())
-            .as_str()
-            .to_owned()
+        pem::encode("PUBLIC KEY", &self.to_spki_der()).as_str().to_owned()
     }
 
     /// The 32 raw bytes.
@@ -191,15 +170,9 @@ impl X25519PublicKey {
 }
 
 fn invalid(reason: &'static str) -> Error {
-    Error::InvalidKey {
-        what: "X25519 private key",
-        reason,
-    }
+    Error::InvalidKey { what: "X25519 private key", reason }
 }
 
 fn invalid_public(reason: &'static str) -> Error {
-    Error::InvalidKey {
-        what: "X25519 public key",
-        reason,
-    }
+    Error::InvalidKey { what: "X25519 public key", reason }
 }

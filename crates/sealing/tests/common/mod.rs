@@ -1,5 +1,6 @@
 //! Keys shared by the integration tests, generated once per test binary.
-#![allow(dead_code)]
+#![allow(dead_code)] // each test binary uses a different subset
+#![allow(clippy::expect_used)] // test fixtures: a panic is how a test fails
 
 use std::sync::OnceLock;
 
@@ -26,15 +27,10 @@ pub fn other_rsa() -> &'static RsaPrivateKey {
 /// An X25519 key and a second one for "wrong key" cases.
 pub fn x25519() -> &'static [X25519PrivateKey; 2] {
     static KEYS: OnceLock<[X25519PrivateKey; 2]> = OnceLock::new();
-    KEYS.get_or_init(|| {
-        [X25519PrivateKey::generate().expect("x25519"), X25519PrivateKey::generate().expect("x25519")]
-    })
+    KEYS.get_or_init(|| [X25519PrivateKey::generate().expect("x25519"), X25519PrivateKey::generate().expect("x25519")])
 }
 
 /// Plaintext sizes from empty to 1 MiB, with a pattern that is not all one byte.
 pub fn plaintexts() -> Vec<Vec<u8>> {
-    [0usize, 1, 64, 1000, 65_536, 1 << 20]
-        .into_iter()
-        .map(|n| (0..n).map(|i| (i * 31 + 7) as u8).collect())
-        .collect()
+    [0usize, 1, 64, 1000, 65_536, 1 << 20].into_iter().map(|n| (0..n).map(|i| (i * 31 + 7) as u8).collect()).collect()
 }
