@@ -8,7 +8,7 @@
 //! v2 is RFC 9180 HPKE in base mode with DHKEM(X25519, HKDF-SHA256), HKDF-SHA256 and
 //! AES-256-GCM, `info` = the label and the envelope header as associated data.
 
-use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, Nonce, UnboundKey};
+use aws_lc_rs::aead::{AES_128_GCM, AES_192_GCM, AES_256_GCM, Aad, LessSafeKey, Nonce, UnboundKey};
 use hpke::aead::{AeadTag, AesGcm256};
 use hpke::kdf::HkdfSha256;
 use hpke::kem::X25519HkdfSha256;
@@ -57,9 +57,9 @@ pub fn seal_v1(key: &RsaPublicKey, label: &Label, plaintext: &[u8]) -> Result<Ve
     let mut out = Vec::with_capacity(2 + k + plaintext.len() + TAG_LEN);
     out.extend_from_slice(&prefix.to_be_bytes());
     out.resize(2 + k, 0);
-    key.encrypt_session_key(label.as_bytes(), &session_key, &mut out[2..])?;
+    key.encrypt_session_key(label.as_bytes(), &session_key[..], &mut out[2..])?;
 
-    let aead = aes_key(&session_key)?;
+    let aead = aes_key(&session_key[..])?;
     out.extend_from_slice(plaintext);
     let tag = aead
         .seal_in_place_separate_tag(Nonce::assume_unique_for_key([0; 12]), Aad::empty(), &mut out[2 + k..])
@@ -155,8 +155,16 @@ pub(crate) fn open_v2_parts(
     }
 }
 
-fn aes_key(session_key: &[u8; 32]) -> Result<LessSafeKey> {
-    let unbound = UnboundKey::new(&AES_256_GCM, session_key).map_err(|_| Error::EncryptionFailed)?;
+/// AES-GCM under a session key. Sealing always uses 32 bytes (AES-256); opening also takes the
+/// 16- and 24-byte keys Go's `aes.NewCipher` accepts, so any value upstream opens opens here.
+fn aes_key(session_key: &[u8]) -> Result<LessSafeKey> {
+    let algorithm = match session_key.len() {
+        16 => &AES_128_GCM,
+        24 => &AES_192_GCM,
+        32 => &AES_256_GCM,
+        _ => return Err(Error::EncryptionFailed),
+    };
+    let unbound = UnboundKey::new(algorithm, session_key).map_err(|_| Error::EncryptionFailed)?;
     Ok(LessSafeKey::new(unbound))
 }
 
@@ -355,6 +363,42 @@ mod tests {
             let mut tampered = sealed.clone();
             tampered[i] ^= 0x01;
             assert!(open_v2(&key, &label, &tampered).is_err(), "byte {i}");
+        }
+    }
+
+    /// A v1 value made by hand with a session key of `len` bytes, as another sealer could.
+    fn v1_with_session_key(key: &RsaPublicKey, label: &Label, len: usize, plaintext: &[u8]) -> Vec<u8> {
+        let session_key = vec![0x5Au8; len];
+        let k = key.modulus_len();
+        let mut out = (k as u16).to_be_bytes().to_vec();
+        out.resize(2 + k, 0);
+        key.encrypt_session_key(label.as_bytes(), &session_key, &mut out[2..]).expect("rsa");
+        let aead = aes_key(&session_key).expect("aes");
+        let mut body = plaintext.to_vec();
+        let tag = aead
+            .seal_in_place_separate_tag(Nonce::assume_unique_for_key([0; 12]), Aad::empty(), &mut body)
+            .expect("gcm");
+        out.extend_from_slice(&body);
+        out.extend_from_slice(tag.as_ref());
+        out
+    }
+
+    #[test]
+    fn v1_opens_aes_128_and_192_session_keys_as_go_does() {
+        let key = crate::RsaPrivateKey::generate(crate::RsaKeySize::Rsa2048).expect("key");
+        let label = Label::from_bytes(b"ns/name".to_vec());
+        for len in [16, 24, 32] {
+            let sealed = v1_with_session_key(key.public_key(), &label, len, b"value");
+            assert_eq!(open_v1(&key, &label, &sealed).expect("open").expose_secret(), b"value", "{len}");
+        }
+        // Go's aes.NewCipher refuses other lengths, and so do we.
+        for len in [0, 20, 31] {
+            let k = key.public_key().modulus_len();
+            let mut sealed = (k as u16).to_be_bytes().to_vec();
+            sealed.resize(2 + k, 0);
+            key.public_key().encrypt_session_key(label.as_bytes(), &vec![1u8; len], &mut sealed[2..]).expect("rsa");
+            sealed.extend_from_slice(&[0u8; 21]);
+            assert_eq!(open_v1(&key, &label, &sealed).err(), Some(Error::DecryptionFailed), "{len}");
         }
     }
 

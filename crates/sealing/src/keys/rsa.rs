@@ -127,8 +127,9 @@ impl RsaPrivateKey {
         Ok(SecretString::from(pem.as_str()))
     }
 
-    /// Recovers a v1 session key. Any failure is [`Error::DecryptionFailed`].
-    pub(crate) fn decrypt_session_key(&self, label: &[u8], ciphertext: &[u8]) -> Result<Zeroizing<[u8; 32]>> {
+    /// Recovers a v1 session key: 32 bytes from every known sealer, but 16 or 24 bytes open too,
+    /// because upstream's `aes.NewCipher` accepts them. Any failure is [`Error::DecryptionFailed`].
+    pub(crate) fn decrypt_session_key(&self, label: &[u8], ciphertext: &[u8]) -> Result<Zeroizing<Vec<u8>>> {
         if ciphertext.len() != self.public.modulus_len {
             return Err(Error::DecryptionFailed);
         }
@@ -137,8 +138,10 @@ impl RsaPrivateKey {
             .oaep
             .decrypt(&OAEP_SHA256_MGF1SHA256, ciphertext, &mut out, Some(label))
             .map_err(|_| Error::DecryptionFailed)?;
-        let key: [u8; 32] = (&*plain).try_into().map_err(|_| Error::DecryptionFailed)?;
-        Ok(Zeroizing::new(key))
+        if !matches!(plain.len(), 16 | 24 | 32) {
+            return Err(Error::DecryptionFailed);
+        }
+        Ok(Zeroizing::new(plain.to_vec()))
     }
 }
 
@@ -237,7 +240,7 @@ impl RsaPublicKey {
     }
 
     /// Encrypts a v1 session key with RSA-OAEP (SHA-256, MGF1-SHA-256) under `label`.
-    pub(crate) fn encrypt_session_key(&self, label: &[u8], session_key: &[u8; 32], out: &mut [u8]) -> Result<()> {
+    pub(crate) fn encrypt_session_key(&self, label: &[u8], session_key: &[u8], out: &mut [u8]) -> Result<()> {
         let written = self
             .oaep
             .encrypt(&OAEP_SHA256_MGF1SHA256, session_key, out, Some(label))
