@@ -106,7 +106,7 @@ fn pem_seeds(dir: &Path) -> Result<()> {
         &rsa,
         &CertificateParams { not_before: SystemTime::now(), ..CertificateParams::default() },
     )?;
-    let x25519_private_pem = x25519.to_pkcs8_pem();
+    let x25519_private_pem = x25519.to_pkcs8_pem().expect("encode X25519 key");
     let x25519_private_der = pem_body(x25519_private_pem.expose_secret())?;
 
     let seeds: Vec<(&str, Vec<u8>)> = vec![

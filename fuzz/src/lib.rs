@@ -43,5 +43,5 @@ pub fn rsa_test_key() -> RsaPrivateKey {
 
 /// The fixed X25519 test key.
 pub fn x25519_test_key() -> X25519PrivateKey {
-    X25519PrivateKey::derive(X25519_TEST_IKM)
+    X25519PrivateKey::derive(X25519_TEST_IKM).expect("derive the X25519 test key")
 }

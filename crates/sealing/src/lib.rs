@@ -29,10 +29,13 @@
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
+// Library code returns errors; tests (and benches, examples) may panic, which is how they fail.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 pub mod error;
 pub mod format;
 pub mod keys;
+mod rfc9180;
 pub mod scope;
 pub mod seal;
 

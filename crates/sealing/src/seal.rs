@@ -9,19 +9,15 @@
 //! AES-256-GCM, `info` = the label and the envelope header as associated data.
 
 use aws_lc_rs::aead::{AES_128_GCM, AES_192_GCM, AES_256_GCM, Aad, LessSafeKey, Nonce, UnboundKey};
-use hpke::aead::{AeadTag, AesGcm256};
-use hpke::kdf::HkdfSha256;
-use hpke::kem::X25519HkdfSha256;
-use hpke::{Deserializable as _, OpModeR, OpModeS, Serializable as _};
+use aws_lc_rs::agreement::{self, X25519};
 use secrecy::SecretSlice;
 use zeroize::Zeroizing;
 
 use crate::error::{Error, Result};
 use crate::format::{self, Envelope, TAG_LEN, V2_ENC_LEN, V2_HEADER_LEN};
 use crate::keys::{RsaPrivateKey, RsaPublicKey, X25519PrivateKey, X25519PublicKey};
+use crate::rfc9180;
 use crate::scope::Label;
-
-type EncappedKey = <X25519HkdfSha256 as hpke::Kem>::EncappedKey;
 
 /// A public key to seal to: RSA for v1 envelopes, X25519 for v2.
 #[derive(Debug, Clone, Copy)]
@@ -93,27 +89,24 @@ pub(crate) fn open_v1_parts(
 
 /// Seals one value in the v2 envelope: `magic ‖ key id ‖ enc ‖ HPKE ciphertext ‖ tag`.
 pub fn seal_v2(key: &X25519PublicKey, label: &Label, plaintext: &[u8]) -> Result<Vec<u8>> {
-    let mut seed = SeedRng::from_os()?;
-    seal_v2_with_rng(key, label, plaintext, &mut seed)
+    let ephemeral = agreement::PrivateKey::generate(&X25519).map_err(|_| Error::EncryptionFailed)?;
+    seal_v2_with_ephemeral(key, label, plaintext, &ephemeral)
 }
 
-fn seal_v2_with_rng(key: &X25519PublicKey, label: &Label, plaintext: &[u8], rng: &mut SeedRng) -> Result<Vec<u8>> {
+fn seal_v2_with_ephemeral(
+    key: &X25519PublicKey,
+    label: &Label,
+    plaintext: &[u8],
+    ephemeral: &agreement::PrivateKey,
+) -> Result<Vec<u8>> {
     let header = format::v2_header(&key.key_id());
+    let (enc, mut ctx) = rfc9180::setup_sender(key.as_bytes(), label.as_bytes(), ephemeral)?;
     let mut out = Vec::with_capacity(V2_HEADER_LEN + V2_ENC_LEN + plaintext.len() + TAG_LEN);
     out.extend_from_slice(&header);
-    out.resize(V2_HEADER_LEN + V2_ENC_LEN, 0);
+    out.extend_from_slice(&enc);
     out.extend_from_slice(plaintext);
-    let (enc, tag) = hpke::single_shot_seal_inout_detached_with_rng::<AesGcm256, HkdfSha256, X25519HkdfSha256>(
-        &OpModeS::Base,
-        key.hpke(),
-        label.as_bytes(),
-        (&mut out[V2_HEADER_LEN + V2_ENC_LEN..]).into(),
-        &header,
-        rng,
-    )
-    .map_err(|_| Error::EncryptionFailed)?;
-    out[V2_HEADER_LEN..V2_HEADER_LEN + V2_ENC_LEN].copy_from_slice(&enc.to_bytes());
-    out.extend_from_slice(&tag.to_bytes());
+    let tag = ctx.seal_in_place(&header, &mut out[V2_HEADER_LEN + V2_ENC_LEN..])?;
+    out.extend_from_slice(&tag);
     Ok(out)
 }
 
@@ -136,23 +129,10 @@ pub(crate) fn open_v2_parts(
     header: &[u8; V2_HEADER_LEN],
 ) -> Result<SecretSlice<u8>> {
     let plaintext_len = aead_ciphertext.len().checked_sub(TAG_LEN).ok_or(Error::DecryptionFailed)?;
-    let (ciphertext, tag) = aead_ciphertext.split_at(plaintext_len);
-    let enc = EncappedKey::from_bytes(enc).map_err(|_| Error::DecryptionFailed)?;
-    let tag = AeadTag::<AesGcm256>::from_bytes(tag).map_err(|_| Error::DecryptionFailed)?;
-    let mut buf: Box<[u8]> = ciphertext.into();
-    let opened = hpke::single_shot_open_inout_detached::<AesGcm256, HkdfSha256, X25519HkdfSha256>(
-        &OpModeR::Base,
-        key.hpke(),
-        &enc,
-        label.as_bytes(),
-        (&mut buf[..]).into(),
-        header,
-        &tag,
-    );
-    match opened {
-        Ok(()) => Ok(SecretSlice::from(buf)),
-        Err(_) => Err(Error::DecryptionFailed),
-    }
+    let mut ctx = rfc9180::setup_receiver(enc, key.backend(), key.public_key().as_bytes(), label.as_bytes())?;
+    let mut buf = Zeroizing::new(aead_ciphertext.to_vec());
+    ctx.open_in_place(header, &mut buf)?;
+    Ok(exact_secret(&buf[..plaintext_len]))
 }
 
 /// AES-GCM under a session key. Sealing always uses 32 bytes (AES-256); opening also takes the
@@ -175,82 +155,8 @@ fn exact_secret(plaintext: &[u8]) -> SecretSlice<u8> {
     SecretSlice::from(boxed)
 }
 
-/// The randomness HPKE draws while sealing: 32 bytes of ephemeral key material (`Nsk`), taken
-/// up front so that a failing OS generator is an error rather than a panic inside the HPKE
-/// crate. Should more ever be asked for, further blocks are SHA-256(seed ‖ counter), which stays
-/// unpredictable because the seed is.
-pub(crate) struct SeedRng {
-    seed: Zeroizing<[u8; 32]>,
-    block: Zeroizing<[u8; 32]>,
-    used: usize,
-    counter: u64,
-}
-
-impl SeedRng {
-    fn from_os() -> Result<Self> {
-        let mut seed = Zeroizing::new([0u8; 32]);
-        aws_lc_rs::rand::fill(&mut seed[..]).map_err(|_| Error::EncryptionFailed)?;
-        Ok(Self::from_seed(*seed))
-    }
-
-    /// A generator that first yields exactly `seed`, the `ikmE` HPKE derives the ephemeral key from.
-    pub(crate) fn from_seed(seed: [u8; 32]) -> Self {
-        let seed = Zeroizing::new(seed);
-        Self { block: seed.clone(), seed, used: 0, counter: 0 }
-    }
-
-    fn refill(&mut self) {
-        self.counter += 1;
-        let mut ctx = aws_lc_rs::digest::Context::new(&aws_lc_rs::digest::SHA256);
-        ctx.update(&self.seed[..]);
-        ctx.update(&self.counter.to_be_bytes());
-        self.block.copy_from_slice(ctx.finish().as_ref());
-        self.used = 0;
-    }
-}
-
-impl rand_core::TryRng for SeedRng {
-    type Error = core::convert::Infallible;
-
-    fn try_next_u32(&mut self) -> Result<u32, Self::Error> {
-        let mut b = [0u8; 4];
-        self.try_fill_bytes(&mut b)?;
-        Ok(u32::from_le_bytes(b))
-    }
-
-    fn try_next_u64(&mut self) -> Result<u64, Self::Error> {
-        let mut b = [0u8; 8];
-        self.try_fill_bytes(&mut b)?;
-        Ok(u64::from_le_bytes(b))
-    }
-
-    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Self::Error> {
-        for byte in dst {
-            if self.used == self.block.len() {
-                self.refill();
-            }
-            *byte = self.block[self.used];
-            self.used += 1;
-        }
-        Ok(())
-    }
-}
-
-impl rand_core::TryCryptoRng for SeedRng {}
-
-#[cfg(test)]
-pub(crate) mod testing {
-    //! Deterministic sealing, so tests can predict the encapsulated key.
-    use super::*;
-
-    pub(crate) fn seal_v2_seeded(key: &X25519PublicKey, label: &Label, plaintext: &[u8], seed: [u8; 32]) -> Vec<u8> {
-        seal_v2_with_rng(key, label, plaintext, &mut SeedRng::from_seed(seed)).expect("seal")
-    }
-}
-
 #[cfg(test)]
 mod tests {
-    use super::testing::*;
     use super::*;
     use secrecy::ExposeSecret;
 
@@ -288,6 +194,10 @@ mod tests {
         assert_eq!((v.0["kdf_id"].as_u64(), v.0["aead_id"].as_u64()), (Some(1), Some(2)));
     }
 
+    fn private_key(hex: &[u8]) -> agreement::PrivateKey {
+        agreement::PrivateKey::from_private_key(&X25519, hex).expect("X25519 private key")
+    }
+
     #[test]
     fn rfc9180_private_keys_give_the_published_public_keys() {
         let v = Vector::load();
@@ -298,64 +208,89 @@ mod tests {
     }
 
     #[test]
-    fn rfc9180_receiver_opens_every_published_ciphertext_in_sequence() {
+    fn rfc9180_sender_reproduces_every_published_ciphertext_in_sequence() {
         let v = Vector::load();
-        let recipient = X25519PrivateKey::from_raw(&v.array32("skRm")).expect("skRm");
-        let enc = EncappedKey::from_bytes(&v.hex("pkEm")).expect("enc");
-        let mut ctx = hpke::setup_receiver::<AesGcm256, HkdfSha256, X25519HkdfSha256>(
-            &OpModeR::Base,
-            recipient.hpke(),
-            &enc,
-            &v.hex("info"),
-        )
-        .expect("setup");
+        let pk_r: [u8; 32] = v.array32("pkRm");
+        let (enc, mut ctx) = rfc9180::setup_sender(&pk_r, &v.hex("info"), &private_key(&v.hex("skEm"))).expect("setup");
+        assert_eq!(enc.to_vec(), v.hex("pkEm"));
         let encryptions = v.list("encryptions");
         assert!(encryptions.len() >= 10);
         for (seq, e) in encryptions.iter().enumerate() {
-            let pt = ctx.open(&hexv(e, "ciphertext"), &hexv(e, "aad")).unwrap_or_else(|_| panic!("seq {seq}"));
-            assert_eq!(pt, hexv(e, "plaintext"), "seq {seq}");
+            let mut buf = hexv(e, "plaintext");
+            let tag = ctx.seal_in_place(&hexv(e, "aad"), &mut buf).expect("seal");
+            buf.extend_from_slice(&tag);
+            assert_eq!(buf, hexv(e, "ciphertext"), "seq {seq}");
         }
     }
 
     #[test]
-    fn rfc9180_first_ciphertext_opens_through_the_single_shot_path_and_not_with_another_info() {
+    fn rfc9180_receiver_opens_every_published_ciphertext_in_sequence() {
         let v = Vector::load();
         let recipient = X25519PrivateKey::from_raw(&v.array32("skRm")).expect("skRm");
-        let enc = EncappedKey::from_bytes(&v.hex("pkEm")).expect("enc");
-        let first = &v.list("encryptions")[0];
-        let open = |info: &[u8]| {
-            hpke::single_shot_open::<AesGcm256, HkdfSha256, X25519HkdfSha256>(
-                &OpModeR::Base,
-                recipient.hpke(),
-                &enc,
-                info,
-                &hexv(first, "ciphertext"),
-                &hexv(first, "aad"),
-            )
-        };
-        assert_eq!(open(&v.hex("info")).expect("open"), hexv(first, "plaintext"));
-        assert!(open(b"another label").is_err());
+        let enc: [u8; 32] = v.array32("pkEm");
+        let mut ctx =
+            rfc9180::setup_receiver(&enc, recipient.backend(), recipient.public_key().as_bytes(), &v.hex("info"))
+                .expect("setup");
+        for (seq, e) in v.list("encryptions").iter().enumerate() {
+            let mut buf = hexv(e, "ciphertext");
+            let pt = ctx.open_in_place(&hexv(e, "aad"), &mut buf).unwrap_or_else(|_| panic!("seq {seq}"));
+            assert_eq!(pt.to_vec(), hexv(e, "plaintext"), "seq {seq}");
+        }
     }
 
     #[test]
-    fn v2_envelope_opens_for_the_rfc9180_recipient_only_under_its_label() {
+    fn rfc9180_first_ciphertext_opens_only_under_its_info_and_aad() {
+        let v = Vector::load();
+        let recipient = X25519PrivateKey::from_raw(&v.array32("skRm")).expect("skRm");
+        let enc: [u8; 32] = v.array32("pkEm");
+        let first = &v.list("encryptions")[0];
+        let open = |info: &[u8], aad: &[u8]| {
+            let mut ctx = rfc9180::setup_receiver(&enc, recipient.backend(), recipient.public_key().as_bytes(), info)?;
+            let mut buf = hexv(first, "ciphertext");
+            ctx.open_in_place(aad, &mut buf).map(|pt| pt.to_vec())
+        };
+        assert_eq!(open(&v.hex("info"), &hexv(first, "aad")).expect("open"), hexv(first, "plaintext"));
+        assert!(open(b"another label", &hexv(first, "aad")).is_err());
+        assert!(open(&v.hex("info"), b"Count-1").is_err());
+    }
+
+    #[test]
+    fn v2_envelope_is_the_rfc9180_single_shot_with_our_header_as_aad() {
         let v = Vector::load();
         let recipient = X25519PrivateKey::from_raw(&v.array32("skRm")).expect("skRm");
         let label = Label::from_bytes(v.hex("info"));
-        let sealed = seal_v2_seeded(recipient.public_key(), &label, b"value", [3u8; 32]);
+        let sealed = seal_v2_with_ephemeral(recipient.public_key(), &label, b"value", &private_key(&v.hex("skEm")))
+            .expect("seal");
         assert_eq!(&sealed[..3], &format::V2_MAGIC);
         assert_eq!(&sealed[3..V2_HEADER_LEN], recipient.public_key().key_id().as_bytes());
-        // The encapsulated key is the public key RFC 9180 DeriveKeyPair gives for the seed.
-        let ephemeral = X25519PrivateKey::derive(&[3u8; 32]);
-        assert_eq!(&sealed[V2_HEADER_LEN..V2_HEADER_LEN + V2_ENC_LEN], ephemeral.public_key().as_bytes());
+        assert_eq!(sealed[V2_HEADER_LEN..V2_HEADER_LEN + V2_ENC_LEN].to_vec(), v.hex("pkEm"));
         assert_eq!(sealed.len(), V2_HEADER_LEN + V2_ENC_LEN + 5 + TAG_LEN);
+        // The same key schedule as the published vector, so sealing the vector's first
+        // plaintext with the vector's aad instead of our header gives the published ciphertext.
+        let first = &v.list("encryptions")[0];
+        let (_, mut ctx) =
+            rfc9180::setup_sender(recipient.public_key().as_bytes(), &v.hex("info"), &private_key(&v.hex("skEm")))
+                .expect("setup");
+        let mut buf = hexv(first, "plaintext");
+        let tag = ctx.seal_in_place(&hexv(first, "aad"), &mut buf).expect("seal");
+        buf.extend_from_slice(&tag);
+        assert_eq!(buf, hexv(first, "ciphertext"));
         assert_eq!(open_v2(&recipient, &label, &sealed).expect("open").expose_secret(), b"value");
         assert!(open_v2(&recipient, &Label::from_bytes(b"other".to_vec()), &sealed).is_err());
     }
 
     #[test]
+    fn derive_key_pair_is_deterministic_and_seed_dependent() {
+        let a = X25519PrivateKey::derive(&[1u8; 32]).expect("derive");
+        let b = X25519PrivateKey::derive(&[1u8; 32]).expect("derive");
+        let c = X25519PrivateKey::derive(&[2u8; 32]).expect("derive");
+        assert_eq!(a.public_key(), b.public_key());
+        assert_ne!(a.public_key(), c.public_key());
+    }
+
+    #[test]
     fn v2_header_is_authenticated() {
-        let key = X25519PrivateKey::derive(&[7u8; 32]);
+        let key = X25519PrivateKey::derive(&[7u8; 32]).expect("derive");
         let label = Label::from_bytes(b"ns/name".to_vec());
         let sealed = seal_v2(key.public_key(), &label, b"value").expect("seal");
         // Flip every bit of the header and body in turn: nothing opens, nothing panics.
@@ -400,18 +335,5 @@ mod tests {
             sealed.extend_from_slice(&[0u8; 21]);
             assert_eq!(open_v1(&key, &label, &sealed).err(), Some(Error::DecryptionFailed), "{len}");
         }
-    }
-
-    #[test]
-    fn seed_rng_yields_the_seed_then_keeps_going() {
-        use rand_core::TryRng as _;
-        let mut rng = SeedRng::from_seed([9u8; 32]);
-        let mut first = [0u8; 32];
-        rng.try_fill_bytes(&mut first).expect("infallible");
-        assert_eq!(first, [9u8; 32]);
-        let mut more = [0u8; 32];
-        rng.try_fill_bytes(&mut more).expect("infallible");
-        assert_ne!(more, [9u8; 32]);
-        assert_ne!(more, [0u8; 32]);
     }
 }

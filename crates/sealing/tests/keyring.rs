@@ -16,7 +16,6 @@ fn day(n: u64) -> SystemTime {
 }
 
 /// A ring of `n` fresh 2048-bit keys created a day apart (key i on day i), and their public keys.
-#[allow(clippy::unwrap_used)] // fixture: a panic is how a test fails
 fn ring_of(n: u64) -> (KeyRing, Vec<kubeseal_sealing::RsaPublicKey>) {
     let mut ring = KeyRing::new();
     let mut publics = Vec::new();
@@ -85,9 +84,9 @@ fn keys_of_another_size_cost_no_private_key_operation() {
 fn v2_opens_by_key_id_with_one_operation() {
     let mut ring = KeyRing::new();
     let [a, b] = x25519();
-    let a = X25519PrivateKey::from_pem(a.to_pkcs8_pem().expose_secret()).unwrap();
+    let a = X25519PrivateKey::from_pem(a.to_pkcs8_pem().unwrap().expose_secret()).unwrap();
     let b_public = b.public_key().clone();
-    let b = X25519PrivateKey::from_pem(b.to_pkcs8_pem().expose_secret()).unwrap();
+    let b = X25519PrivateKey::from_pem(b.to_pkcs8_pem().unwrap().expose_secret()).unwrap();
     ring.add_x25519(a, day(1));
     ring.add_x25519(b, day(0));
     let label = Scope::Strict.label("ns", "name");
@@ -140,7 +139,7 @@ fn an_empty_ring_opens_nothing() {
 fn debug_output_never_shows_key_material_or_plaintext() {
     let (mut ring, publics) = ring_of(1);
     let x = X25519PrivateKey::generate().unwrap();
-    let x_pem = x.to_pkcs8_pem();
+    let x_pem = x.to_pkcs8_pem().unwrap();
     ring.add_x25519(x, day(0));
     let rsa_pem = ring.rsa_keys().next().unwrap().to_pkcs1_pem().unwrap();
     let label = Scope::Strict.label("ns", "n");

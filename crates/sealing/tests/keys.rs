@@ -91,7 +91,7 @@ fn public_keys_read_from_spki_pem() {
 #[test]
 fn x25519_keys_round_trip_through_rfc8410_pem() {
     let key = X25519PrivateKey::generate().unwrap();
-    let pem = key.to_pkcs8_pem();
+    let pem = key.to_pkcs8_pem().unwrap();
     assert!(pem.expose_secret().starts_with("-----BEGIN PRIVATE KEY-----\n"));
     let again = X25519PrivateKey::from_pem(pem.expose_secret()).unwrap();
     assert_eq!(again.public_key(), key.public_key());
@@ -105,7 +105,7 @@ fn key_kinds_are_not_confused() {
     let rsa_pem = rsa(RsaKeySize::Rsa2048).to_pkcs1_pem().unwrap();
     let x = X25519PrivateKey::generate().unwrap();
     // An X25519 PKCS#8 key is not an RSA key, and the other way round.
-    let err = RsaPrivateKey::from_pem(x.to_pkcs8_pem().expose_secret()).unwrap_err();
+    let err = RsaPrivateKey::from_pem(x.to_pkcs8_pem().unwrap().expose_secret()).unwrap_err();
     assert_eq!(err, Error::InvalidKey { what: "RSA private key", reason: "not an RSA key" });
     assert!(X25519PrivateKey::from_pem(rsa_pem.expose_secret()).is_err());
     assert!(RsaPublicKey::from_pem(&x.public_key().to_pem()).is_err());

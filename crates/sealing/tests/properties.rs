@@ -21,7 +21,6 @@ fn name() -> impl Strategy<Value = String> {
     "[a-z0-9][a-z0-9.-]{0,20}|[^/]{0,8}"
 }
 
-#[allow(clippy::unwrap_used)] // fixture: a panic is how a test fails
 fn ring() -> &'static KeyRing {
     static RING: std::sync::OnceLock<KeyRing> = std::sync::OnceLock::new();
     RING.get_or_init(|| {

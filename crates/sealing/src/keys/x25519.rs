@@ -1,8 +1,8 @@
 //! X25519 keys for the v2 (HPKE) envelope, stored as RFC 8410 PKCS#8 / SPKI PEM.
 
+use aws_lc_rs::agreement::{self, X25519};
+use aws_lc_rs::encoding::AsBigEndian;
 use der::Decode as _;
-use hpke::kem::X25519HkdfSha256;
-use hpke::{Deserializable as _, Kem as _, Serializable as _};
 use secrecy::SecretString;
 use zeroize::Zeroizing;
 
@@ -10,14 +10,12 @@ use super::KeyId;
 use super::der as wire;
 use super::pem;
 use crate::error::{Error, Result};
+use crate::rfc9180;
 
-type HpkePrivateKey = <X25519HkdfSha256 as hpke::Kem>::PrivateKey;
-type HpkePublicKey = <X25519HkdfSha256 as hpke::Kem>::PublicKey;
-
-/// An X25519 private key. Its `Debug` shows only the key id; the HPKE backend zeroizes the
-/// scalar when dropped.
+/// An X25519 private key. Its `Debug` shows only the key id; AWS-LC zeroizes the scalar when the
+/// key is dropped.
 pub struct X25519PrivateKey {
-    secret: HpkePrivateKey,
+    secret: agreement::PrivateKey,
     public: X25519PublicKey,
 }
 
@@ -28,25 +26,28 @@ impl std::fmt::Debug for X25519PrivateKey {
 }
 
 impl X25519PrivateKey {
-    /// Generates a key pair from 32 bytes of the operating system's randomness, through the
-    /// HPKE `DeriveKeyPair` of RFC 9180.
+    /// Generates a key pair from the operating system's randomness.
     pub fn generate() -> Result<Self> {
-        let mut ikm = Zeroizing::new([0u8; 32]);
-        aws_lc_rs::rand::fill(&mut ikm[..]).map_err(|_| Error::KeyGeneration)?;
-        Ok(Self::derive(&ikm[..]))
+        let secret = agreement::PrivateKey::generate(&X25519).map_err(|_| Error::KeyGeneration)?;
+        Self::from_backend(secret).map_err(|_| Error::KeyGeneration)
     }
 
-    /// The key pair RFC 9180 `DeriveKeyPair` gives for `ikm` (used by the RFC's test vectors).
-    pub fn derive(ikm: &[u8]) -> Self {
-        let (secret, public) = X25519HkdfSha256::derive_keypair(ikm);
-        Self { secret, public: X25519PublicKey::from_hpke(public) }
+    /// The key pair RFC 9180 `DeriveKeyPair` gives for `ikm`.
+    pub fn derive(ikm: &[u8]) -> Result<Self> {
+        Self::from_raw(&rfc9180::derive_private_key(ikm))
     }
 
-    /// A key from its 32 raw private bytes.
+    /// A key from its 32 raw private bytes (RFC 7748 encoding, as in RFC 8410 and RFC 9180).
     pub fn from_raw(bytes: &[u8; 32]) -> Result<Self> {
-        let secret = HpkePrivateKey::from_bytes(bytes).map_err(|_| invalid("not an X25519 private key"))?;
-        let public = X25519PublicKey::from_hpke(X25519HkdfSha256::sk_to_pk(&secret));
-        Ok(Self { secret, public })
+        let secret = agreement::PrivateKey::from_private_key(&X25519, bytes)
+            .map_err(|_| invalid("not an X25519 private key"))?;
+        Self::from_backend(secret)
+    }
+
+    fn from_backend(secret: agreement::PrivateKey) -> Result<Self> {
+        let public = secret.compute_public_key().map_err(|_| invalid("the key was rejected"))?;
+        let bytes: &[u8; 32] = public.as_ref().try_into().map_err(|_| invalid("the key was rejected"))?;
+        Ok(Self { public: X25519PublicKey::from_bytes(*bytes), secret })
     }
 
     /// Reads a PKCS#8 `PrivateKeyInfo` (RFC 8410) DER structure.
@@ -71,13 +72,13 @@ impl X25519PrivateKey {
     }
 
     /// The PKCS#8 (RFC 8410) PEM text, as OpenSSL writes it.
-    pub fn to_pkcs8_pem(&self) -> SecretString {
-        let mut raw = Zeroizing::new([0u8; 32]);
-        self.secret.write_exact(&mut raw[..]);
+    pub fn to_pkcs8_pem(&self) -> Result<SecretString> {
+        let raw: aws_lc_rs::encoding::Curve25519SeedBin<'static> =
+            self.secret.as_be_bytes().map_err(|_| invalid("the key could not be encoded"))?;
         let mut inner = Zeroizing::new(Vec::with_capacity(34));
-        wire::tlv(&mut inner, 0x04, &raw[..]);
+        wire::tlv(&mut inner, 0x04, raw.as_ref());
         let der = wire::pkcs8(wire::X25519_ALGORITHM, &inner);
-        SecretString::from(pem::encode("PRIVATE KEY", &der).as_str())
+        Ok(SecretString::from(pem::encode("PRIVATE KEY", &der).as_str()))
     }
 
     /// The public half.
@@ -85,15 +86,14 @@ impl X25519PrivateKey {
         &self.public
     }
 
-    pub(crate) fn hpke(&self) -> &HpkePrivateKey {
+    pub(crate) fn backend(&self) -> &agreement::PrivateKey {
         &self.secret
     }
 }
 
 /// An X25519 public key and its key id.
-#[derive(Clone)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct X25519PublicKey {
-    hpke: HpkePublicKey,
     bytes: [u8; 32],
     key_id: KeyId,
 }
@@ -104,26 +104,15 @@ impl std::fmt::Debug for X25519PublicKey {
     }
 }
 
-impl PartialEq for X25519PublicKey {
-    fn eq(&self, other: &Self) -> bool {
-        self.bytes == other.bytes
-    }
-}
-
-impl Eq for X25519PublicKey {}
-
 impl X25519PublicKey {
-    fn from_hpke(hpke: HpkePublicKey) -> Self {
-        let mut bytes = [0u8; 32];
-        bytes.copy_from_slice(&hpke.to_bytes());
-        let key_id = KeyId::of_x25519(&bytes);
-        Self { hpke, bytes, key_id }
+    fn from_bytes(bytes: [u8; 32]) -> Self {
+        Self { key_id: KeyId::of_x25519(&bytes), bytes }
     }
 
-    /// A key from its 32 raw bytes.
-    pub fn from_raw(bytes: &[u8; 32]) -> Result<Self> {
-        let hpke = HpkePublicKey::from_bytes(bytes).map_err(|_| invalid_public("not an X25519 public key"))?;
-        Ok(Self::from_hpke(hpke))
+    /// A key from its 32 raw bytes. Any 32 bytes are an X25519 public key (RFC 7748); a
+    /// low-order one simply never opens anything.
+    pub fn from_raw(bytes: &[u8; 32]) -> Self {
+        Self::from_bytes(*bytes)
     }
 
     /// Reads a DER `SubjectPublicKeyInfo` (RFC 8410) holding an X25519 key.
@@ -135,7 +124,7 @@ impl X25519PublicKey {
         }
         let raw = spki.subject_public_key.as_bytes().ok_or(invalid_public("malformed key bits"))?;
         let raw: &[u8; 32] = raw.try_into().map_err(|_| invalid_public("wrong length"))?;
-        Self::from_raw(raw)
+        Ok(Self::from_raw(raw))
     }
 
     /// Reads the first `PUBLIC KEY` block of a PEM text that holds an X25519 key.
@@ -162,10 +151,6 @@ impl X25519PublicKey {
     /// The id that v2 envelopes sealed to this key carry.
     pub fn key_id(&self) -> KeyId {
         self.key_id
-    }
-
-    pub(crate) fn hpke(&self) -> &HpkePublicKey {
-        &self.hpke
     }
 }
 

@@ -1,6 +1,5 @@
 //! Keys shared by the integration tests, generated once per test binary.
 #![allow(dead_code)] // each test binary uses a different subset
-#![allow(clippy::expect_used)] // test fixtures: a panic is how a test fails
 
 use std::sync::OnceLock;
 
