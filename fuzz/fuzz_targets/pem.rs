@@ -127,8 +127,8 @@ fn check_certificate(cert: &Certificate) {
 
 fn check_x25519_private(key: &X25519PrivateKey) {
     check_x25519_public(key.public_key());
-    let again =
-        X25519PrivateKey::from_pem(key.to_pkcs8_pem().expect("encode X25519 key").expose_secret()).expect("reading an X25519 private key back");
+    let again = X25519PrivateKey::from_pem(key.to_pkcs8_pem().expect("encode X25519 key").expose_secret())
+        .expect("reading an X25519 private key back");
     assert_eq!(again.public_key(), key.public_key());
 }
 
