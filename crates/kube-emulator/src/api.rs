@@ -891,13 +891,17 @@ fn apply(shared: &Arc<Shared>, ctx: &Ctx, doc: Value, force: bool) -> Result<Out
         return Err(ApiError::bad_request("an apply patch must be an object"));
     }
     check_type(ctx, &doc)?;
-    if meta_str(&doc, "name") != ctx.name {
+    // A name, if given, must match the URL; an apply body may leave it out (kube-lease-manager
+    // does) and then takes the URL's, as the API server's name check allows.
+    let body_name = meta_str(&doc, "name").to_string();
+    if !body_name.is_empty() && body_name != ctx.name {
         return Err(ApiError::bad_request(format!(
-            "the name of the object ({}) does not match the name on the URL ({})",
-            meta_str(&doc, "name"),
+            "the name of the object ({body_name}) does not match the name on the URL ({})",
             ctx.name
         )));
     }
+    let mut doc = doc;
+    meta_mut(&mut doc).insert("name".into(), json!(ctx.name));
     let mut st = shared.state();
     let old = st.get(&ctx.rt.key(), &ctx.namespace, &ctx.name).cloned();
     if old.is_none() {
@@ -912,15 +916,16 @@ fn apply(shared: &Arc<Shared>, ctx: &Ctx, doc: Value, force: bool) -> Result<Out
     }
     // What the applier may touch: status only through /status, never through the main resource.
     let mut applied = doc.clone();
-    if ctx.rt.status {
-        if let Some(m) = applied.as_object_mut() {
-            if ctx.sub.as_deref() == Some("status") {
-                m.retain(|k, _| matches!(k.as_str(), "apiVersion" | "kind" | "metadata" | "status"));
-            } else {
-                m.remove("status");
-            }
+    if ctx.rt.status
+        && let Some(m) = applied.as_object_mut()
+    {
+        if ctx.sub.as_deref() == Some("status") {
+            m.retain(|k, _| matches!(k.as_str(), "apiVersion" | "kind" | "metadata" | "status"));
+        } else {
+            m.remove("status");
         }
     }
+
     let now = clock::now();
     let api_version = ctx.rt.api_version(&ctx.version);
     let req = ApplyRequest { force, ..apply_request(ctx, &now, &api_version) };
@@ -1028,10 +1033,10 @@ fn finish(
                         }
                     }
                 }
-                if kind.applies() {
-                    if let Some(mf) = managed_fields {
-                        meta_mut(&mut keep).insert("managedFields".into(), mf);
-                    }
+                if kind.applies()
+                    && let Some(mf) = managed_fields
+                {
+                    meta_mut(&mut keep).insert("managedFields".into(), mf);
                 }
                 new = keep;
             }

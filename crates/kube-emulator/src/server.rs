@@ -144,7 +144,8 @@ impl Emulator {
         self.shared.watch_epoch.send_modify(|e| *e += 1);
     }
 
-    /// Forgets the event history: a watch or list from an older resourceVersion gets 410.
+    /// Forgets the event history: a watch or list from an older resourceVersion gets 410, and so
+    /// does the next watch that resumes from the current one (a deterministic re-list for tests).
     pub fn compact_history(&self) {
         self.shared.state().compact();
     }

@@ -51,6 +51,10 @@ pub struct State {
     capacity: usize,
     /// Events at or below this revision are no longer in the history.
     pub compacted: u64,
+    /// Set by [`State::compact`]: the next watch that resumes from this revision or an older
+    /// one gets 410, even from the newest revision (which a real server would still accept),
+    /// so a test can force a re-list deterministically.
+    pub expire_once: Option<u64>,
 }
 
 impl State {
@@ -63,6 +67,7 @@ impl State {
             history: VecDeque::new(),
             capacity: capacity.max(1),
             compacted: 0,
+            expire_once: None,
         }
     }
 
@@ -107,6 +112,7 @@ impl State {
     pub fn compact(&mut self) {
         self.history.clear();
         self.compacted = self.rev;
+        self.expire_once = Some(self.rev);
     }
 
     /// Stores `object` (whose metadata already carries its new revision) under `key`.

@@ -129,7 +129,7 @@ pub(crate) fn serve(
     let mut initial = Vec::new();
     let mut close_after_initial = false;
     let (rx, cursor) = {
-        let st = shared.state();
+        let mut st = shared.state();
         let rx = shared.events.subscribe();
         let synthetic = send_initial || rv_param.is_none_or(|rv| rv == "0");
         if synthetic {
@@ -146,7 +146,11 @@ pub(crate) fn serve(
             let rv: u64 = rv_param.unwrap_or_default().parse().map_err(|_| {
                 ApiError::bad_request(format!("invalid resource version: {}", rv_param.unwrap_or_default()))
             })?;
-            match st.since(rv) {
+            let forced = st.expire_once.is_some_and(|upto| rv <= upto);
+            if forced {
+                st.expire_once = None;
+            }
+            match st.since(rv).filter(|_| !forced) {
                 Some(events) => initial.extend(events.filter_map(|e| w.event_line(e))),
                 None => {
                     initial.push(expired_line(rv, st.compacted + 1));

@@ -216,7 +216,9 @@ async fn delete_with_a_wrong_uid_precondition_is_a_conflict() {
 
 #[tokio::test]
 async fn an_injected_503_is_retried_by_kube() {
-    let (emu, client) = start().await;
+    let (emu, _) = start().await;
+    // kube's retry policy comes with clients built from a kubeconfig.
+    let client = common::http_client(&emu).await;
     let cms: Api<ConfigMap> = Api::default_namespaced(client);
     cms.create(&PostParams::default(), &cm("r")).await.unwrap();
     emu.fail_next(Some("get"), Some("configmaps"), 1, 503);
