@@ -577,12 +577,14 @@ fn list(shared: &Arc<Shared>, ctx: &Ctx, query: &Query, accept: Option<&str>) ->
         }
     };
     let ns = ctx.rt.namespaced.then_some(ctx.namespace.as_str()).filter(|n| !n.is_empty());
-    let objects: Vec<Value> = if snapshot_rv >= st.rev {
+    // Items are borrowed from the store (or from a rebuilt snapshot) and serialised straight
+    // into the response under the lock: a large list is never deep-copied.
+    let snapshot_items: Vec<Value>;
+    let objects: Vec<&Value> = if snapshot_rv >= st.rev {
         st.list(&ctx.rt.key(), ns)
             .filter(|(k, _)| start_after.as_ref().is_none_or(|s| *k > s))
             .map(|(_, v)| v)
             .filter(|v| filter.matches(v))
-            .cloned()
             .collect()
     } else {
         let snap = snapshot(&st, &ctx.rt.key(), snapshot_rv).ok_or_else(|| {
@@ -592,25 +594,36 @@ fn list(shared: &Arc<Shared>, ctx: &Ctx, query: &Query, accept: Option<&str>) ->
                 ApiError::expired(format!("too old resource version: {snapshot_rv} ({})", st.compacted + 1))
             }
         })?;
-        snap.into_iter()
+        snapshot_items = snap
+            .into_iter()
             .filter(|(k, _)| ns.is_none_or(|n| k.0 == n) && start_after.as_ref().is_none_or(|s| k > s))
             .map(|(_, v)| v)
             .filter(|v| filter.matches(v))
-            .collect()
+            .collect();
+        snapshot_items.iter().collect()
     };
     let total = objects.len();
     let (page, cont_token, remaining) = if limit > 0 && total > limit {
-        let page: Vec<Value> = objects.into_iter().take(limit).collect();
+        let page = &objects[..limit];
         let last = page
             .last()
             .map(|o| (meta_str(o, "namespace").to_string(), meta_str(o, "name").to_string()))
             .unwrap_or_default();
         (page, Some(encode_continue(snapshot_rv, &last)), Some(total - limit))
     } else {
-        (objects, None, None)
+        (&objects[..], None, None)
     };
+    let body = present::list(page, &ctx.rt, &ctx.version, repr, snapshot_rv, cont_token, remaining);
     drop(st);
-    Ok(json_response(200, &present::list(page, &ctx.rt, &ctx.version, repr, snapshot_rv, cont_token, remaining)))
+    Ok(bytes_response(200, body))
+}
+
+/// A JSON response from already serialised bytes.
+pub(crate) fn bytes_response(code: u16, body: Vec<u8>) -> Response<Body> {
+    let mut resp = Response::new(Body::full(body));
+    *resp.status_mut() = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    resp
 }
 
 /// The objects of one resource as they were at `rv`, rebuilt by undoing later events; `None`
@@ -1528,5 +1541,6 @@ fn delete_collection(
     }
     let rv = st.rev;
     drop(st);
-    Ok(json_response(200, &present::list(items, &ctx.rt, &ctx.version, Repr::Json, rv, None, None)))
+    let refs: Vec<&Value> = items.iter().collect();
+    Ok(bytes_response(200, present::list(&refs, &ctx.rt, &ctx.version, Repr::Json, rv, None, None)))
 }

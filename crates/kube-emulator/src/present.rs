@@ -1,6 +1,8 @@
 //! Representations a client can ask for with `Accept`: the object as JSON,
 //! `PartialObjectMetadata`, or a `Table` for `kubectl get`.
 
+use serde::Serialize;
+use serde::ser::{SerializeMap, SerializeSeq, Serializer};
 use serde_json::{Value, json};
 
 use crate::registry::ResourceType;
@@ -72,16 +74,16 @@ pub fn object(obj: &Value, rt: &ResourceType, version: &str, repr: Repr, in_list
     }
 }
 
-/// A list response.
+/// A list response, serialised.
 pub fn list(
-    items: Vec<Value>,
+    items: &[&Value],
     rt: &ResourceType,
     version: &str,
     repr: Repr,
     rv: u64,
     cont: Option<String>,
     remaining: Option<usize>,
-) -> Value {
+) -> Vec<u8> {
     let mut meta = json!({"resourceVersion": rv.to_string()});
     if let Some(c) = cont {
         meta["continue"] = json!(c);
@@ -89,16 +91,93 @@ pub fn list(
     if let Some(r) = remaining {
         meta["remainingItemCount"] = json!(r);
     }
-    match repr {
-        Repr::Metadata => json!({
-            "kind": "PartialObjectMetadataList", "apiVersion": "meta.k8s.io/v1", "metadata": meta,
-            "items": items.iter().map(|o| object(o, rt, version, Repr::Metadata, true)).collect::<Vec<_>>(),
-        }),
-        Repr::Json => json!({
-            "kind": rt.list_kind, "apiVersion": rt.api_version(version), "metadata": meta,
-            "items": items.iter().map(|o| object(o, rt, version, Repr::Json, true)).collect::<Vec<_>>(),
-        }),
-        Repr::Table => table(&items, rt, version, meta),
+    let (kind, api_version) = match repr {
+        Repr::Table => {
+            let owned: Vec<Value> = items.iter().map(|v| (*v).clone()).collect();
+            return serde_json::to_vec(&table(&owned, rt, version, meta)).unwrap_or_default();
+        }
+        Repr::Metadata => ("PartialObjectMetadataList".to_string(), "meta.k8s.io/v1".to_string()),
+        Repr::Json => (rt.list_kind.clone(), rt.api_version(version)),
+    };
+    let served = rt.api_version(version);
+    let list = ListBody { kind: &kind, api_version: &api_version, metadata: &meta, items, rt, served: &served, repr };
+    serde_json::to_vec(&list).unwrap_or_default()
+}
+
+/// A list, serialised without copying its items.
+struct ListBody<'a> {
+    kind: &'a str,
+    api_version: &'a str,
+    metadata: &'a Value,
+    items: &'a [&'a Value],
+    rt: &'a ResourceType,
+    served: &'a str,
+    repr: Repr,
+}
+
+impl Serialize for ListBody<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(Some(4))?;
+        m.serialize_entry("kind", self.kind)?;
+        m.serialize_entry("apiVersion", self.api_version)?;
+        m.serialize_entry("metadata", self.metadata)?;
+        m.serialize_entry("items", &Items(self))?;
+        m.end()
+    }
+}
+
+struct Items<'a>(&'a ListBody<'a>);
+
+impl Serialize for Items<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let l = self.0;
+        let mut seq = s.serialize_seq(Some(l.items.len()))?;
+        for item in l.items {
+            match l.repr {
+                Repr::Metadata => seq.serialize_element(&PartialMeta(item))?,
+                // Built-in list items carry neither apiVersion nor kind, as on a real server.
+                _ if !l.rt.custom => seq.serialize_element(&Typed { obj: item, type_meta: None })?,
+                _ => seq.serialize_element(&Typed { obj: item, type_meta: Some((l.served, &l.rt.kind)) })?,
+            }
+        }
+        seq.end()
+    }
+}
+
+/// An object with its apiVersion and kind replaced (or dropped when `type_meta` is `None`).
+pub struct Typed<'a> {
+    /// The stored object.
+    pub obj: &'a Value,
+    /// `(apiVersion, kind)` to write, or nothing.
+    pub type_meta: Option<(&'a str, &'a str)>,
+}
+
+impl Serialize for Typed<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let Some(fields) = self.obj.as_object() else { return self.obj.serialize(s) };
+        let mut m = s.serialize_map(None)?;
+        if let Some((api_version, kind)) = self.type_meta {
+            m.serialize_entry("apiVersion", api_version)?;
+            m.serialize_entry("kind", kind)?;
+        }
+        for (k, v) in fields {
+            if k != "apiVersion" && k != "kind" {
+                m.serialize_entry(k, v)?;
+            }
+        }
+        m.end()
+    }
+}
+
+struct PartialMeta<'a>(&'a Value);
+
+impl Serialize for PartialMeta<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(Some(3))?;
+        m.serialize_entry("kind", "PartialObjectMetadata")?;
+        m.serialize_entry("apiVersion", "meta.k8s.io/v1")?;
+        m.serialize_entry("metadata", &self.0["metadata"])?;
+        m.end()
     }
 }
 

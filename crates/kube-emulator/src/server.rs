@@ -101,10 +101,13 @@ impl Emulator {
     /// Writes [`Emulator::kubeconfig`] to `path`.
     pub fn write_kubeconfig(&self, path: &Path) -> io::Result<()> {
         let cfg = self.kubeconfig().ok_or_else(|| io::Error::other("the emulator is not listening on a port"))?;
-        if let Some(dir) = path.parent() {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir)?;
         }
-        std::fs::write(path, cfg)
+        // Written aside and renamed, so a reader never sees half a file.
+        let partial = path.with_extension("partial");
+        std::fs::write(&partial, cfg)?;
+        std::fs::rename(&partial, path)
     }
 
     /// Every request received so far, oldest first.

@@ -30,12 +30,24 @@ struct Watch {
 
 impl Watch {
     fn line(&self, kind: &str, obj: &Value) -> Bytes {
-        let object = match self.repr {
-            Repr::Table => present::table_of_one(obj, &self.rt, &self.version),
-            r => present::object(obj, &self.rt, &self.version, r, false),
+        // Serialised straight from the stored object: a hot watch with many watchers never
+        // copies it.
+        let mut s = match self.repr {
+            Repr::Json => {
+                let served = self.rt.api_version(&self.version);
+                let object = present::Typed { obj, type_meta: Some((&served, &self.rt.kind)) };
+                serde_json::to_vec(&WatchLine { kind, object }).unwrap_or_default()
+            }
+            Repr::Table => serde_json::to_vec(
+                &json!({"type": kind, "object": present::table_of_one(obj, &self.rt, &self.version)}),
+            )
+            .unwrap_or_default(),
+            Repr::Metadata => serde_json::to_vec(
+                &json!({"type": kind, "object": present::object(obj, &self.rt, &self.version, Repr::Metadata, false)}),
+            )
+            .unwrap_or_default(),
         };
-        let mut s = serde_json::to_string(&json!({"type": kind, "object": object})).unwrap_or_default();
-        s.push('\n');
+        s.push(b'\n');
         Bytes::from(s)
     }
 
@@ -84,6 +96,22 @@ impl Watch {
                 }
             }
         }
+    }
+}
+
+/// `{"type": ..., "object": ...}` without building a value tree.
+struct WatchLine<'a> {
+    kind: &'a str,
+    object: present::Typed<'a>,
+}
+
+impl serde::Serialize for WatchLine<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut m = s.serialize_map(Some(2))?;
+        m.serialize_entry("type", self.kind)?;
+        m.serialize_entry("object", &self.object)?;
+        m.end()
     }
 }
 

@@ -5,7 +5,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{Widget, WidgetSpec, eventually, install_widget_crd, start};
+use common::{Widget, WidgetSpec, eventually, install_widget_crd, raw, start};
 use futures::{StreamExt, TryStreamExt};
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::coordination::v1::Lease;
@@ -16,7 +16,6 @@ use kube::api::{
 use kube::runtime::watcher;
 use kube::{Client, ResourceExt};
 use serde_json::{Value, json};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 fn cm(name: &str) -> ConfigMap {
     serde_json::from_value(json!({"metadata": {"name": name}, "data": {"k": "v"}})).unwrap()
@@ -27,21 +26,6 @@ fn status_of(e: kube::Error) -> kube::core::Status {
         kube::Error::Api(s) => *s,
         other => panic!("expected an API error, got {other}"),
     }
-}
-
-/// A raw HTTP/1.1 exchange, to see exactly what goes over the wire.
-async fn raw(emu: &kube_emulator::Emulator, method: &str, path: &str, content_type: &str, body: &str) -> (u16, String) {
-    let mut s = tokio::net::TcpStream::connect(emu.addr().unwrap()).await.unwrap();
-    let req = format!(
-        "{method} {path} HTTP/1.1\r\nHost: x\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    );
-    s.write_all(req.as_bytes()).await.unwrap();
-    let mut out = Vec::new();
-    s.read_to_end(&mut out).await.unwrap();
-    let text = String::from_utf8_lossy(&out).into_owned();
-    let code = text[9..12].parse().unwrap();
-    (code, text.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default())
 }
 
 // ---- strictness: what a real API server refuses -------------------------------------------

@@ -159,3 +159,20 @@ impl Kubectl {
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 }
+
+/// A raw HTTP/1.1 exchange with the emulator, to see exactly what goes over the wire: the status
+/// code and the body (chunk framing, if any, left in).
+pub async fn raw(emu: &Emulator, method: &str, path: &str, content_type: &str, body: &str) -> (u16, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut s = tokio::net::TcpStream::connect(emu.addr().expect("listening")).await.expect("connect");
+    let req = format!(
+        "{method} {path} HTTP/1.1\r\nHost: x\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    s.write_all(req.as_bytes()).await.expect("write");
+    let mut out = Vec::new();
+    s.read_to_end(&mut out).await.expect("read");
+    let text = String::from_utf8_lossy(&out).into_owned();
+    let code = text[9..12].parse().expect("status code");
+    (code, text.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default())
+}
