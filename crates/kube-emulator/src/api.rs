@@ -163,7 +163,7 @@ pub(crate) enum FieldValidation {
 
 /// What a write produced: the stored (or would-be) object, the HTTP code and warnings.
 pub(crate) struct Outcome {
-    pub object: Value,
+    pub object: Arc<Value>,
     pub code: u16,
     pub warnings: Vec<String>,
 }
@@ -449,6 +449,7 @@ pub(crate) fn seed(shared: &Shared) {
             "metadata": {"name": name, "uid": uuid(), "resourceVersion": rv.to_string(), "creationTimestamp": now, "labels": {"kubernetes.io/metadata.name": name}},
             "spec": {"finalizers": ["kubernetes"]}, "status": {"phase": "Active"},
         });
+        let ns = Arc::new(ns);
         st.put(&rt.key(), (String::new(), name.to_string()), ns.clone());
         emit(shared, &mut st, EventType::Added, &rt, "", None, ns);
     }
@@ -579,7 +580,7 @@ fn list(shared: &Arc<Shared>, ctx: &Ctx, query: &Query, accept: Option<&str>) ->
     let ns = ctx.rt.namespaced.then_some(ctx.namespace.as_str()).filter(|n| !n.is_empty());
     // Items are borrowed from the store (or from a rebuilt snapshot) and serialised straight
     // into the response under the lock: a large list is never deep-copied.
-    let snapshot_items: Vec<Value>;
+    let snapshot_items: Vec<Arc<Value>>;
     let objects: Vec<&Value> = if snapshot_rv >= st.rev {
         st.list(&ctx.rt.key(), ns)
             .filter(|(k, _)| start_after.as_ref().is_none_or(|s| *k > s))
@@ -600,7 +601,7 @@ fn list(shared: &Arc<Shared>, ctx: &Ctx, query: &Query, accept: Option<&str>) ->
             .map(|(_, v)| v)
             .filter(|v| filter.matches(v))
             .collect();
-        snapshot_items.iter().collect()
+        snapshot_items.iter().map(Arc::as_ref).collect()
     };
     let total = objects.len();
     let (page, cont_token, remaining) = if limit > 0 && total > limit {
@@ -628,10 +629,10 @@ pub(crate) fn bytes_response(code: u16, body: Vec<u8>) -> Response<Body> {
 
 /// The objects of one resource as they were at `rv`, rebuilt by undoing later events; `None`
 /// when the history no longer reaches back that far.
-fn snapshot(st: &State, res: &ResKey, rv: u64) -> Option<std::collections::BTreeMap<(String, String), Value>> {
+fn snapshot(st: &State, res: &ResKey, rv: u64) -> Option<std::collections::BTreeMap<(String, String), Arc<Value>>> {
     let events: Vec<&Arc<Event>> = st.since(rv)?.collect();
-    let mut objs: std::collections::BTreeMap<(String, String), Value> =
-        st.list(res, None).map(|(k, v)| (k.clone(), v.clone())).collect();
+    let mut objs: std::collections::BTreeMap<(String, String), Arc<Value>> =
+        st.list_shared(res, None).map(|(k, v)| (k.clone(), v.clone())).collect();
     for e in events.iter().rev().filter(|e| &e.res == res) {
         let key = (e.namespace.clone(), meta_str(&e.object, "name").to_string());
         match (&e.kind, &e.old) {
@@ -1142,7 +1143,7 @@ fn finish(
         let mut o_cmp = o.clone();
         meta_mut(&mut o_cmp).remove("resourceVersion");
         if o_cmp == new {
-            return Ok(Outcome { object: o.clone(), code: 200, warnings });
+            return Ok(Outcome { object: Arc::new(o.clone()), code: 200, warnings });
         }
     }
     let finishing_delete = old.is_some()
@@ -1153,7 +1154,7 @@ fn finish(
         if !kind.creates() {
             meta_mut(&mut new).insert("resourceVersion".into(), o_rv(&old));
         }
-        return Ok(Outcome { object: new, code, warnings });
+        return Ok(Outcome { object: Arc::new(new), code, warnings });
     }
     if kind.creates() && st.get(&rt.key(), &ctx.namespace, &ctx.name).is_some() {
         return Err(ApiError::already_exists(ctx.subject()));
@@ -1164,6 +1165,8 @@ fn finish(
     let rv = st.next_rev();
     meta_mut(&mut new).insert("resourceVersion".into(), json!(rv.to_string()));
     let key = (ctx.namespace.clone(), ctx.name.clone());
+    let new = Arc::new(new);
+    let old = old.map(Arc::new);
     if finishing_delete {
         st.remove(&rt.key(), &key);
         emit(shared, st, EventType::Deleted, rt, &ctx.namespace, old, new.clone());
@@ -1205,8 +1208,8 @@ pub(crate) fn emit(
     kind: EventType,
     rt: &ResourceType,
     ns: &str,
-    old: Option<Value>,
-    object: Value,
+    old: Option<Arc<Value>>,
+    object: Arc<Value>,
 ) {
     let rv = object["metadata"]["resourceVersion"].as_str().and_then(|r| r.parse().ok()).unwrap_or(st.rev);
     let ev = Arc::new(Event { rv, kind, res: rt.key(), namespace: ns.to_string(), old, object });
@@ -1490,7 +1493,7 @@ pub(crate) fn delete_object(
         let rv = st.next_rev();
         meta_mut(&mut new).insert("resourceVersion".into(), json!(rv.to_string()));
         st.remove(&rt.key(), &(ns.clone(), name));
-        emit(shared, st, EventType::Deleted, rt, &ns, Some(obj), new.clone());
+        emit(shared, st, EventType::Deleted, rt, &ns, Some(Arc::new(obj)), Arc::new(new.clone()));
         after_removal(shared, st, rt, &new);
         return (new, true);
     }
@@ -1517,8 +1520,9 @@ pub(crate) fn delete_object(
     }
     let rv = st.next_rev();
     meta_mut(&mut new).insert("resourceVersion".into(), json!(rv.to_string()));
-    st.put(&rt.key(), (ns.clone(), meta_str(&obj, "name").to_string()), new.clone());
-    emit(shared, st, EventType::Modified, rt, &ns, Some(obj), new.clone());
+    let shared_new = Arc::new(new.clone());
+    st.put(&rt.key(), (ns.clone(), meta_str(&obj, "name").to_string()), shared_new.clone());
+    emit(shared, st, EventType::Modified, rt, &ns, Some(Arc::new(obj)), shared_new);
     shared.controllers.notify_one();
     (new, false)
 }

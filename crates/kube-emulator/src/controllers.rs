@@ -79,7 +79,7 @@ fn write_back(shared: &Shared, st: &mut State, rt: &ResourceType, old: &Value, m
         || new["spec"]["finalizers"].as_array().is_none_or(Vec::is_empty);
     if deleting(&new) && finalizers(&new).is_empty() && spec_finalizers_done {
         st.remove(&rt.key(), &key);
-        emit(shared, st, EventType::Deleted, rt, &ns, Some(old.clone()), new.clone());
+        emit(shared, st, EventType::Deleted, rt, &ns, Some(Arc::new(old.clone())), Arc::new(new.clone()));
         if rt.group == "apiextensions.k8s.io" && rt.plural == "customresourcedefinitions" {
             let gk = (
                 new["spec"]["group"].as_str().unwrap_or_default().to_string(),
@@ -89,8 +89,9 @@ fn write_back(shared: &Shared, st: &mut State, rt: &ResourceType, old: &Value, m
             st.objects.remove(&gk);
         }
     } else {
+        let new = Arc::new(new);
         st.put(&rt.key(), key, new.clone());
-        emit(shared, st, EventType::Modified, rt, &ns, Some(old.clone()), new);
+        emit(shared, st, EventType::Modified, rt, &ns, Some(Arc::new(old.clone())), new);
     }
 }
 

@@ -27,7 +27,7 @@ pub struct Config {
 impl Default for Config {
     fn default() -> Self {
         Self {
-            history: 100_000,
+            history: 10_000,
             bookmark_interval: Duration::from_secs(60),
             max_watch: Duration::from_secs(1800),
             watch_buffer: 100_000,

@@ -31,9 +31,10 @@ pub struct Event {
     /// Namespace (empty for cluster-scoped).
     pub namespace: String,
     /// The state before (for selector transitions), if any.
-    pub old: Option<Value>,
-    /// The state after; for `Deleted`, the last state with the deletion revision.
-    pub object: Value,
+    pub old: Option<Arc<Value>>,
+    /// The state after; for `Deleted`, the last state with the deletion revision. Shared with
+    /// the store, so the history costs no copies.
+    pub object: Arc<Value>,
 }
 
 /// (namespace, name); namespace is empty for cluster-scoped objects.
@@ -43,8 +44,8 @@ pub type ObjKey = (String, String);
 pub struct State {
     /// Served resources (built-ins and those of established CRDs).
     pub registry: Registry,
-    /// Objects per resource.
-    pub objects: BTreeMap<ResKey, BTreeMap<ObjKey, Value>>,
+    /// Objects per resource, shared with the event history and watch fan-out.
+    pub objects: BTreeMap<ResKey, BTreeMap<ObjKey, Arc<Value>>>,
     /// The current global revision.
     pub rev: u64,
     history: VecDeque<Arc<Event>>,
@@ -73,11 +74,25 @@ impl State {
 
     /// The object at `res`, `ns`, `name`.
     pub fn get(&self, res: &ResKey, ns: &str, name: &str) -> Option<&Value> {
+        self.get_shared(res, ns, name).map(Arc::as_ref)
+    }
+
+    /// The object at `res`, `ns`, `name`, shared.
+    pub fn get_shared(&self, res: &ResKey, ns: &str, name: &str) -> Option<&Arc<Value>> {
         self.objects.get(res)?.get(&(ns.to_string(), name.to_string()))
     }
 
     /// The objects of a resource, in key order, in one namespace or all.
     pub fn list<'a>(&'a self, res: &ResKey, ns: Option<&'a str>) -> impl Iterator<Item = (&'a ObjKey, &'a Value)> + 'a {
+        self.list_shared(res, ns).map(|(k, v)| (k, v.as_ref()))
+    }
+
+    /// The same, shared.
+    pub fn list_shared<'a>(
+        &'a self,
+        res: &ResKey,
+        ns: Option<&'a str>,
+    ) -> impl Iterator<Item = (&'a ObjKey, &'a Arc<Value>)> + 'a {
         self.objects
             .get(res)
             .into_iter()
@@ -116,12 +131,12 @@ impl State {
     }
 
     /// Stores `object` (whose metadata already carries its new revision) under `key`.
-    pub fn put(&mut self, res: &ResKey, key: ObjKey, object: Value) {
+    pub fn put(&mut self, res: &ResKey, key: ObjKey, object: Arc<Value>) {
         self.objects.entry(res.clone()).or_default().insert(key, object);
     }
 
     /// Removes an object.
-    pub fn remove(&mut self, res: &ResKey, key: &ObjKey) -> Option<Value> {
+    pub fn remove(&mut self, res: &ResKey, key: &ObjKey) -> Option<Arc<Value>> {
         self.objects.get_mut(res)?.remove(key)
     }
 }

@@ -88,7 +88,7 @@ impl Watch {
                     (false, true) => Some(self.line("ADDED", &ev.object)),
                     (true, false) => {
                         // Left the selection: the old content, at the new revision.
-                        let mut gone = ev.old.clone().unwrap_or_else(|| ev.object.clone());
+                        let mut gone: Value = ev.old.as_deref().unwrap_or(&ev.object).clone();
                         gone["metadata"]["resourceVersion"] = ev.object["metadata"]["resourceVersion"].clone();
                         Some(self.line("DELETED", &gone))
                     }
