@@ -1212,6 +1212,14 @@ pub(crate) fn emit(
     object: Arc<Value>,
 ) {
     let rv = object["metadata"]["resourceVersion"].as_str().and_then(|r| r.parse().ok()).unwrap_or(st.rev);
+    // The controllers only care about deletions, objects being deleted, and ownership.
+    let meta = &object["metadata"];
+    if kind == EventType::Deleted
+        || meta.get("deletionTimestamp").is_some_and(|d| !d.is_null())
+        || meta.get("ownerReferences").is_some_and(|r| r.as_array().is_some_and(|a| !a.is_empty()))
+    {
+        shared.controllers.notify_one();
+    }
     let ev = Arc::new(Event { rv, kind, res: rt.key(), namespace: ns.to_string(), old, object });
     st.record(ev.clone());
     let _ = shared.events.send(ev);

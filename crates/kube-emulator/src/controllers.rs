@@ -15,24 +15,41 @@ use crate::registry::{ResKey, ResourceType};
 use crate::shared::{Shared, lock};
 use crate::store::{EventType, State};
 
-/// Runs the controllers until the emulator is dropped.
+/// Runs the controllers until the emulator is dropped. They wake when a write could give them
+/// work (a deletion, a deletion timestamp, ownerReferences: see `api::emit`), and poll while
+/// something they wait for is pending (finalizers held by others); a store of plain objects
+/// costs them nothing.
 pub(crate) async fn run(shared: Arc<Shared>) {
+    let mut pending = false;
     loop {
-        tokio::select! {
-            _ = shared.controllers.notified() => {}
-            _ = tokio::time::sleep(Duration::from_millis(250)) => {}
+        if pending {
+            tokio::select! {
+                _ = shared.controllers.notified() => {}
+                _ = tokio::time::sleep(Duration::from_millis(250)) => {}
+            }
+        } else {
+            shared.controllers.notified().await;
         }
         if *lock(&shared.controllers_paused) {
+            pending = true;
             continue;
         }
         // A few passes settle chains (a namespace's objects, then the namespace).
         for _ in 0..4 {
             let mut st = shared.state();
-            if !pass(&shared, &mut st) {
+            let changed = pass(&shared, &mut st);
+            pending = has_pending_work(&st);
+            if !changed {
                 break;
             }
         }
     }
+}
+
+/// Whether any object is being deleted: its finalizers may be removed by someone else later,
+/// after which a controller has more to do.
+fn has_pending_work(st: &State) -> bool {
+    st.objects.values().flat_map(|m| m.values()).any(|o| deleting(o))
 }
 
 fn deleting(o: &Value) -> bool {
@@ -162,15 +179,15 @@ struct Owner {
     res: ResKey,
     namespace: String,
     namespaced: bool,
-    object: Value,
+    object: Arc<Value>,
 }
 
 fn garbage_collect(shared: &Shared, st: &mut State) {
     // Index every object by uid.
     let mut by_uid: HashMap<String, Owner> = HashMap::new();
-    let mut dependents: Vec<(Arc<ResourceType>, Value)> = Vec::new();
+    let mut dependents: Vec<(Arc<ResourceType>, Arc<Value>)> = Vec::new();
     for rt in st.registry.all().cloned().collect::<Vec<_>>() {
-        for (_, o) in st.list(&rt.key(), None) {
+        for (_, o) in st.list_shared(&rt.key(), None) {
             by_uid.insert(
                 s(o, "uid").to_string(),
                 Owner {
@@ -234,7 +251,7 @@ fn garbage_collect(shared: &Shared, st: &mut State) {
         }
     }
     // Owners whose dependents have been orphaned or deleted lose their propagation finalizer.
-    let owners: Vec<(ResKey, Value)> =
+    let owners: Vec<(ResKey, Arc<Value>)> =
         by_uid.values().filter(|o| deleting(&o.object)).map(|o| (o.res.clone(), o.object.clone())).collect();
     for (res, owner) in owners {
         let uid = s(&owner, "uid").to_string();
