@@ -10,7 +10,9 @@ use common::{Kubectl, eventually, raw, start};
 use futures::StreamExt;
 use k8s_openapi::api::core::v1::ConfigMap;
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+use kube::api::DeleteParams;
 use kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind, Patch, PatchParams, PostParams};
+use kube::runtime::finalizer::{Error as FinalizerError, Event as FinalizerEvent, finalizer};
 use kube::runtime::watcher;
 use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -170,4 +172,112 @@ async fn the_standalone_binary_serves_kubectl_until_stopped() {
     assert_eq!(bad.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("unknown argument"));
     tokio::time::sleep(Duration::from_millis(10)).await;
+}
+
+#[tokio::test]
+async fn the_finalizer_helper_reports_a_lost_race_as_add_finalizer() {
+    let (_emu, client) = start().await;
+    common::install_widget_crd(&client).await;
+    let widgets: Api<common::Widget> = Api::default_namespaced(client);
+    let stale = widgets
+        .create(&PostParams::default(), &common::Widget::new("race", common::WidgetSpec { size: 1, color: None }))
+        .await
+        .unwrap();
+    // Someone else adds a finalizer after our read: the helper's `test` (finalizers are null)
+    // fails on the server with 422, and the helper reports AddFinalizer.
+    widgets
+        .patch(
+            "race",
+            &PatchParams::default(),
+            &Patch::Merge(json!({"metadata": {"finalizers": ["example.com/other"]}})),
+        )
+        .await
+        .unwrap();
+    let out = finalizer(
+        &widgets,
+        "example.com/mine",
+        std::sync::Arc::new(stale),
+        |_: FinalizerEvent<common::Widget>| async {
+            Ok::<_, kube::Error>(kube::runtime::controller::Action::await_change())
+        },
+    )
+    .await;
+    match out {
+        Err(FinalizerError::AddFinalizer(kube::Error::Api(s))) => {
+            assert_eq!((s.code, s.reason.as_str()), (422, "Invalid"))
+        }
+        other => panic!("expected AddFinalizer(422), got {other:?}"),
+    }
+    assert_eq!(widgets.get("race").await.unwrap().metadata.finalizers, Some(vec!["example.com/other".to_string()]));
+}
+
+#[tokio::test]
+async fn server_side_apply_removes_fields_a_manager_stops_applying_unless_shared() {
+    let (_emu, client) = start().await;
+    let cms: Api<ConfigMap> = Api::default_namespaced(client);
+    let cfg = |data: serde_json::Value| json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "own"}, "data": data});
+    cms.patch("own", &PatchParams::apply("alice"), &Patch::Apply(cfg(json!({"a": "1", "b": "2", "c": "3"}))))
+        .await
+        .unwrap();
+    cms.patch("own", &PatchParams::apply("bob"), &Patch::Apply(cfg(json!({"c": "3"})))).await.unwrap();
+    let out = cms.patch("own", &PatchParams::apply("alice"), &Patch::Apply(cfg(json!({"a": "1"})))).await.unwrap();
+    let data = out.data.unwrap();
+    assert_eq!(data.get("a").map(String::as_str), Some("1"));
+    assert!(!data.contains_key("b"), "alice dropped b and nobody else owns it");
+    assert_eq!(data.get("c").map(String::as_str), Some("3"), "bob still owns c");
+}
+
+#[tokio::test]
+async fn strict_validation_refuses_unknown_fields_in_a_patch_with_422() {
+    let (emu, client) = start().await;
+    let cms: Api<ConfigMap> = Api::default_namespaced(client);
+    cms.create(&PostParams::default(), &serde_json::from_value(json!({"metadata": {"name": "strict"}})).unwrap())
+        .await
+        .unwrap();
+    let path = "/api/v1/namespaces/default/configmaps/strict?fieldValidation=Strict";
+    let (code, body) = raw(&emu, "PATCH", path, "application/merge-patch+json", r#"{"bogus":{"x":1}}"#).await;
+    assert_eq!(code, 422, "{body}");
+    assert!(body.contains("unknown field"), "{body}");
+    let (code, _) = raw(
+        &emu,
+        "PATCH",
+        "/api/v1/namespaces/default/configmaps/strict",
+        "application/merge-patch+json",
+        r#"{"bogus":{"x":1}}"#,
+    )
+    .await;
+    assert_eq!(code, 200, "without Strict the field is dropped, not refused");
+    assert!(emu.object("", "configmaps", "default", "strict").unwrap().get("bogus").is_none());
+}
+
+#[tokio::test]
+async fn dry_run_patch_and_delete_leave_no_trace() {
+    let (emu, client) = start().await;
+    let cms: Api<ConfigMap> = Api::default_namespaced(client);
+    cms.create(
+        &PostParams::default(),
+        &serde_json::from_value(json!({"metadata": {"name": "dry"}, "data": {"k": "v"}})).unwrap(),
+    )
+    .await
+    .unwrap();
+    let rv = emu.resource_version();
+    let out = cms
+        .patch("dry", &PatchParams { dry_run: true, ..Default::default() }, &Patch::Merge(json!({"data": {"k": "w"}})))
+        .await
+        .unwrap();
+    assert_eq!(out.data.unwrap()["k"], "w", "the answer shows what would be stored");
+    cms.delete("dry", &DeleteParams { dry_run: true, ..Default::default() }).await.unwrap();
+    assert_eq!(emu.resource_version(), rv, "nothing was written");
+    assert_eq!(cms.get("dry").await.unwrap().data.unwrap()["k"], "v");
+}
+
+#[tokio::test]
+async fn injected_latency_delays_requests() {
+    let (emu, client) = start().await;
+    let cms: Api<ConfigMap> = Api::default_namespaced(client);
+    emu.set_latency(Duration::from_millis(300));
+    let started = tokio::time::Instant::now();
+    assert!(cms.get_opt("absent").await.unwrap().is_none());
+    assert!(started.elapsed() >= Duration::from_millis(300), "the request waited for the injected latency");
+    emu.set_latency(Duration::ZERO);
 }
