@@ -23,6 +23,7 @@ pub mod cause;
 pub mod clock;
 mod controllers;
 mod discovery;
+mod golang;
 pub mod managed;
 pub mod patch;
 mod present;

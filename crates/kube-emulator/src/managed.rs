@@ -322,7 +322,7 @@ pub fn record_update(old: Option<&Value>, new: &mut Value, req: &ApplyRequest<'_
 pub fn manager_from_user_agent(user_agent: Option<&str>) -> String {
     let prefix = user_agent.unwrap_or("").split('/').next().unwrap_or("");
     let mut out = String::new();
-    for c in prefix.chars().filter(|c| is_print(*c)) {
+    for c in prefix.chars().filter(|c| crate::golang::is_print(*c)) {
         if out.len() + c.len_utf8() > FIELD_MANAGER_MAX_LENGTH {
             break;
         }
@@ -342,11 +342,15 @@ pub fn validate_field_manager(manager: &str, field: &str) -> Vec<Cause> {
             format!("Too long: may not be more than {FIELD_MANAGER_MAX_LENGTH} bytes"),
         ));
     }
-    for (i, c) in manager.char_indices().filter(|(_, c)| !is_print(*c)) {
+    for (i, c) in manager.char_indices().filter(|(_, c)| !crate::golang::is_print(*c)) {
         causes.push(Cause::new(
             "FieldValueInvalid",
             field,
-            format!("Invalid value: {}: invalid character U+{:04X} (at position {i})", go_quote(manager), u32::from(c)),
+            format!(
+                "Invalid value: {}: invalid character U+{:04X} (at position {i})",
+                crate::golang::quote(manager),
+                u32::from(c)
+            ),
         ));
     }
     causes
@@ -364,14 +368,14 @@ pub fn validate_managed_fields(object: &Value) -> Vec<Cause> {
             causes.push(Cause::new(
                 "FieldValueInvalid",
                 format!("{base}.operation"),
-                format!("Invalid value: {}: must be `Apply` or `Update`", go_quote(&e.operation)),
+                format!("Invalid value: {}: must be `Apply` or `Update`", crate::golang::quote(&e.operation)),
             ));
         }
         if !e.fields_type.is_empty() && e.fields_type != "FieldsV1" {
             causes.push(Cause::new(
                 "FieldValueInvalid",
                 format!("{base}.fieldsType"),
-                format!("Invalid value: {}: must be `FieldsV1`", go_quote(&e.fields_type)),
+                format!("Invalid value: {}: must be `FieldsV1`", crate::golang::quote(&e.fields_type)),
             ));
         }
         causes.extend(validate_field_manager(&e.manager, &format!("{base}.manager")));
@@ -1025,7 +1029,7 @@ fn item_pe(item: &Value, kind: &ListKind, spath: &[String], schema: &dyn MergeSc
                         return Err(format!(
                             "associative list with keys has an element that omits key field {} (and doesn't have \
                              default value)",
-                            go_quote(name)
+                            crate::golang::quote(name)
                         ));
                     }
                 }
@@ -1623,9 +1627,9 @@ impl Ident {
 
     /// How conflicts name the manager: `"a"`, `"a" with subresource "status"`, `"b" using v1`.
     fn describe(&self) -> String {
-        let mut out = go_quote(&self.manager);
+        let mut out = crate::golang::quote(&self.manager);
         if !self.subresource.is_empty() {
-            out = format!("{out} with subresource {}", go_quote(&self.subresource));
+            out = format!("{out} with subresource {}", crate::golang::quote(&self.subresource));
         }
         if self.operation == Operation::Update {
             out = format!("{out} using {}", self.api_version);
@@ -1712,7 +1716,9 @@ fn decode(entries: &[RawEntry]) -> Result<Managed, String> {
         match e.fields_type.as_str() {
             "FieldsV1" => {}
             "" => return Err(format!("missing fieldsType in managed fields entry {i}")),
-            other => return Err(format!("invalid fieldsType {} in managed fields entry {i}", go_quote(other))),
+            other => {
+                return Err(format!("invalid fieldsType {} in managed fields entry {i}", crate::golang::quote(other)));
+            }
         }
         let set = match &e.fields_v1 {
             Some(fields) => Set::from_fields_v1(fields).map_err(|err| format!("error decoding set: {err}"))?,
@@ -1930,65 +1936,13 @@ fn write_go_string(s: &str, out: &mut String) {
     out.push('"');
 }
 
-/// Go's `%q`.
-fn go_quote(s: &str) -> String {
-    let mut out = String::from("\"");
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            c if is_print(c) => out.push(c),
-            '\u{7}' => out.push_str("\\a"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{b}' => out.push_str("\\v"),
-            c if u32::from(c) < 0x20 || c == '\u{7f}' => out.push_str(&format!("\\x{:02x}", u32::from(c))),
-            c if u32::from(c) < 0x10000 => out.push_str(&format!("\\u{:04x}", u32::from(c))),
-            c => out.push_str(&format!("\\U{:08x}", u32::from(c))),
-        }
-    }
-    out.push('"');
-    out
-}
-
-/// Go's `unicode.IsPrint`, without the tables: unassigned code points count as printable.
-fn is_print(c: char) -> bool {
-    if c == ' ' {
-        return true;
-    }
-    if c.is_control() || c.is_whitespace() {
-        return false;
-    }
-    // Format characters, surrogates cannot occur, private use areas.
-    !matches!(
-        u32::from(c),
-        0xAD | 0x600..=0x605
-            | 0x61C
-            | 0x6DD
-            | 0x70F
-            | 0x180E
-            | 0x200B..=0x200F
-            | 0x202A..=0x202E
-            | 0x2060..=0x206F
-            | 0xE000..=0xF8FF
-            | 0xFEFF
-            | 0xFFF9..=0xFFFB
-            | 0xE0001
-            | 0xE0020..=0xE007F
-            | 0xF0000..=0x10FFFF
-    )
-}
-
 /// structured-merge-diff's `value.ToString`, used in paths: strings quoted, numbers and booleans bare.
 fn go_value_string(value: &Value) -> String {
     match value {
         Value::Null => "null".to_owned(),
         Value::Bool(b) => b.to_string(),
         Value::Number(n) => n.to_string(),
-        Value::String(s) => go_quote(s),
+        Value::String(s) => crate::golang::quote(s),
         Value::Array(items) => format!("[{}]", items.iter().map(go_value_string).collect::<Vec<_>>().join(",")),
         Value::Object(fields) => format!(
             "{{{}}}",

@@ -588,7 +588,7 @@ const OPENAPI_TYPES: [&str; 6] = ["array", "boolean", "integer", "number", "obje
 const META_FIELDS: [&str; 3] = ["apiVersion", "kind", "metadata"];
 
 fn quoted_list(values: &[&str]) -> String {
-    values.iter().map(|v| go_quote(v)).collect::<Vec<_>>().join(", ")
+    values.iter().map(|v| crate::golang::quote(v)).collect::<Vec<_>>().join(", ")
 }
 
 fn forbidden(out: &mut Vec<Cause>, field: String, detail: &str) {
@@ -621,7 +621,11 @@ fn check_crd_node(v: &Value, path: &str, level: Level, ctx: CheckCtx, out: &mut 
 
     // The OpenAPI v3 subset CRDs accept.
     if !ty.is_empty() && !OPENAPI_TYPES.contains(&ty) {
-        let message = format!("Unsupported value: {}: supported values: {}", go_quote(ty), quoted_list(&OPENAPI_TYPES));
+        let message = format!(
+            "Unsupported value: {}: supported values: {}",
+            crate::golang::quote(ty),
+            quoted_list(&OPENAPI_TYPES)
+        );
         out.push(Cause::new("FieldValueNotSupported", at("type"), message));
     }
     if ty == "null" {
@@ -769,7 +773,7 @@ fn check_list_and_map_types(o: &Map<String, Value>, path: &str, ty: &str, out: &
         if !["atomic", "set", "map"].contains(&lt) {
             let message = format!(
                 "Unsupported value: {}: supported values: {}",
-                go_quote(lt),
+                crate::golang::quote(lt),
                 quoted_list(&["atomic", "set", "map"])
             );
             out.push(Cause::new("FieldValueNotSupported", at("x-kubernetes-list-type"), message));
@@ -891,7 +895,7 @@ fn check_list_and_map_types(o: &Map<String, Value>, path: &str, ty: &str, out: &
         if mt != "atomic" && mt != "granular" {
             let message = format!(
                 "Unsupported value: {}: supported values: {}",
-                go_quote(mt),
+                crate::golang::quote(mt),
                 quoted_list(&["atomic", "granular"])
             );
             out.push(Cause::new("FieldValueNotSupported", at("x-kubernetes-map-type"), message));
@@ -1315,8 +1319,8 @@ fn openapi_cause(reason: &'static str, path: &str, body: String) -> Cause {
 }
 
 fn type_invalid(path: &str, shown: &str, type_name: &str) -> Cause {
-    let detail = format!("{path} in body must be of type {type_name}: {}", go_quote(shown));
-    openapi_cause("FieldValueTypeInvalid", path, format!("Invalid value: {}: {detail}", go_quote(shown)))
+    let detail = format!("{path} in body must be of type {type_name}: {}", crate::golang::quote(shown));
+    openapi_cause("FieldValueTypeInvalid", path, format!("Invalid value: {}: {detail}", crate::golang::quote(shown)))
 }
 
 fn value_invalid(path: &str, value: &Value, detail: String) -> Cause {
@@ -1453,7 +1457,7 @@ impl Validator {
     }
 
     fn junctors(&self, n: &Node, v: &Value, path: &str, out: &mut Vec<Cause>) {
-        let quoted = go_quote(path);
+        let quoted = crate::golang::quote(path);
         let run = |alt: &Node| {
             let mut errs = Vec::new();
             self.node(alt, v, path, false, &mut errs);
@@ -1529,8 +1533,12 @@ impl Validator {
             return;
         }
         if !string_format_ok(&format.replace('-', ""), s) {
-            let detail = format!("{path} in body must be of type {format}: {}", go_quote(s));
-            out.push(openapi_cause("FieldValueTypeInvalid", path, format!("Invalid value: {}: {detail}", go_quote(s))));
+            let detail = format!("{path} in body must be of type {format}: {}", crate::golang::quote(s));
+            out.push(openapi_cause(
+                "FieldValueTypeInvalid",
+                path,
+                format!("Invalid value: {}: {detail}", crate::golang::quote(s)),
+            ));
         }
     }
 
@@ -2375,37 +2383,6 @@ fn time_quote(s: &str) -> String {
 // Go value formatting, for messages
 // ---------------------------------------------------------------------------------------------
 
-/// Go `strconv.Quote`.
-fn go_quote(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\u{7}' => out.push_str("\\a"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{b}' => out.push_str("\\v"),
-            c if c == ' ' || !(c.is_control() || c.is_whitespace()) => out.push(c),
-            c if (c as u32) < 0x80 => {
-                let _ = write!(out, "\\x{:02x}", c as u32);
-            }
-            c if (c as u32) < 0x10000 => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
-            }
-            c => {
-                let _ = write!(out, "\\U{:08x}", c as u32);
-            }
-        }
-    }
-    out.push('"');
-    out
-}
-
 /// Go `%v` of a float64.
 fn go_float(f: f64) -> String {
     if f.is_nan() {
@@ -2439,10 +2416,10 @@ fn go_number(n: &serde_json::Number) -> String {
 /// The bad value of a field error as `field.Error.ErrorBody` prints it.
 fn go_error_value(v: &Value) -> String {
     match v {
-        Value::Null => go_quote("null"),
+        Value::Null => crate::golang::quote("null"),
         Value::Bool(b) => b.to_string(),
         Value::Number(n) => go_number(n),
-        Value::String(s) => go_quote(s),
+        Value::String(s) => crate::golang::quote(s),
         Value::Array(_) | Value::Object(_) => go_sharp_v(v),
     }
 }
@@ -2453,14 +2430,15 @@ fn go_sharp_v(v: &Value) -> String {
         Value::Null => "interface {}(nil)".to_owned(),
         Value::Bool(b) => b.to_string(),
         Value::Number(n) => go_number(n),
-        Value::String(s) => go_quote(s),
+        Value::String(s) => crate::golang::quote(s),
         Value::Array(items) => {
             format!("[]interface {{}}{{{}}}", items.iter().map(go_sharp_v).collect::<Vec<_>>().join(", "))
         }
         Value::Object(map) => {
             let mut entries: Vec<(&String, &Value)> = map.iter().collect();
             entries.sort_by(|a, b| a.0.cmp(b.0));
-            let body: Vec<String> = entries.iter().map(|(k, v)| format!("{}:{}", go_quote(k), go_sharp_v(v))).collect();
+            let body: Vec<String> =
+                entries.iter().map(|(k, v)| format!("{}:{}", crate::golang::quote(k), go_sharp_v(v))).collect();
             format!("map[string]interface {{}}{{{}}}", body.join(", "))
         }
     }
@@ -3252,7 +3230,7 @@ mod tests {
         assert_eq!(go_float(0.5), "0.5");
         assert_eq!(go_float(1e21), "1e+21");
         assert_eq!(go_float(1.5e-7), "1.5e-07");
-        assert_eq!(go_quote("a\"b\n\u{1}"), "\"a\\\"b\\n\\x01\"");
+        assert_eq!(crate::golang::quote("a\"b\n\u{1}"), "\"a\\\"b\\n\\x01\"");
         assert_eq!(
             go_sharp_v(&json!({"b": [1, "x"], "a": 1.5})),
             "map[string]interface {}{\"a\":1.5, \"b\":[]interface {}{1, \"x\"}}"

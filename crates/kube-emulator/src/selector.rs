@@ -14,7 +14,7 @@ use std::fmt;
 
 use serde_json::{Map, Value};
 
-use crate::validation::{go_quote, go_string_slice, label_key_messages, label_value_messages};
+use crate::validation::{go_string_slice, label_key_messages, label_value_messages};
 
 /// Why a selector was refused; its text is the message of the server's 400 `BadRequest` Status.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -55,7 +55,7 @@ impl Requirement {
         let mut errors = Vec::new();
         let key_messages = label_key_messages(key);
         if !key_messages.is_empty() {
-            errors.push(format!("key: Invalid value: {}: {}", go_quote(key), key_messages.join("; ")));
+            errors.push(format!("key: Invalid value: {}: {}", crate::golang::quote(key), key_messages.join("; ")));
         }
         let values_error = |detail: &str| format!("values: Invalid value: {}: {detail}", go_string_slice(&values));
         match operator {
@@ -76,7 +76,7 @@ impl Requirement {
                     if value.parse::<i64>().is_err() {
                         errors.push(format!(
                             "values[{i}]: Invalid value: {}: for 'Gt', 'Lt' operators, the value must be an integer",
-                            go_quote(value)
+                            crate::golang::quote(value)
                         ));
                     }
                 }
@@ -86,7 +86,11 @@ impl Requirement {
         for (i, value) in values.iter().enumerate() {
             let messages = label_value_messages(value);
             if !messages.is_empty() {
-                errors.push(format!("values[{i}][{key}]: Invalid value: {}: {}", go_quote(value), messages.join("; ")));
+                errors.push(format!(
+                    "values[{i}][{key}]: Invalid value: {}: {}",
+                    crate::golang::quote(value),
+                    messages.join("; ")
+                ));
             }
         }
         // The server aggregates the errors, dropping repeated messages.
@@ -234,20 +238,18 @@ fn expression_requirement(expression: &Value) -> Result<Requirement, SelectorErr
         "NotIn" => Operator::NotIn,
         "Exists" => Operator::Exists,
         "DoesNotExist" => Operator::DoesNotExist,
-        other => return Err(SelectorError(format!("{} is not a valid label selector operator", go_quote(other)))),
+        other => {
+            return Err(SelectorError(format!(
+                "{} is not a valid label selector operator",
+                crate::golang::quote(other)
+            )));
+        }
     };
     Requirement::new(&key, operator, values).map_err(SelectorError)
 }
 
 fn shape_error(member: &str, value: &Value, go_type: &str) -> SelectorError {
-    let kind = match value {
-        Value::Null => "null",
-        Value::Bool(_) => "bool",
-        Value::Number(_) => "number",
-        Value::String(_) => "string",
-        Value::Array(_) => "array",
-        Value::Object(_) => "object",
-    };
+    let kind = crate::validation::json_kind(value);
     SelectorError(format!("json: cannot unmarshal {kind} into Go struct field LabelSelector{member} of type {go_type}"))
 }
 
@@ -468,7 +470,7 @@ impl Parser {
         let messages = label_key_messages(&literal);
         if !messages.is_empty() {
             // The server parses without a field path, which Go prints as `<nil>`.
-            return Err(format!("<nil>: Invalid value: {}: {}", go_quote(&literal), messages.join("; ")));
+            return Err(format!("<nil>: Invalid value: {}: {}", crate::golang::quote(&literal), messages.join("; ")));
         }
         let (after, _) = self.peek(Context::Values);
         let operator = if negated {

@@ -964,7 +964,7 @@ fn invalid_each(field: &str, value: &str, messages: Vec<String>) -> Vec<Cause> {
 }
 
 fn invalid(field: &str, value: &str, detail: &str) -> Cause {
-    invalid_rendered(field, &go_quote(value), detail)
+    invalid_rendered(field, &crate::golang::quote(value), detail)
 }
 
 fn invalid_rendered(field: &str, rendered: &str, detail: &str) -> Cause {
@@ -995,7 +995,8 @@ fn with_detail(head: &str, detail: &str) -> String {
     if detail.is_empty() { head.to_owned() } else { format!("{head}: {detail}") }
 }
 
-fn json_kind(value: &Value) -> &'static str {
+/// The JSON type name Go's decoder uses in `cannot unmarshal <kind>` messages.
+pub(crate) fn json_kind(value: &Value) -> &'static str {
     match value {
         Value::Null => "null",
         Value::Bool(_) => "bool",
@@ -1006,53 +1007,12 @@ fn json_kind(value: &Value) -> &'static str {
     }
 }
 
-/// A string as Go's `%q` prints it: double-quoted, with `\"`, `\\`, the C escapes, and `\x`, `\u`
-/// or `\U` for characters Go does not consider printable.
-pub(crate) fn go_quote(value: &str) -> String {
-    let mut out = String::with_capacity(value.len() + 2);
-    out.push('"');
-    for c in value.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\u{7}' => out.push_str("\\a"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{b}' => out.push_str("\\v"),
-            c if u32::from(c) < 0x20 || c == '\u{7f}' => out.push_str(&format!("\\x{:02x}", u32::from(c))),
-            c if go_printable(c) => out.push(c),
-            c if u32::from(c) < 0x10000 => out.push_str(&format!("\\u{:04x}", u32::from(c))),
-            c => out.push_str(&format!("\\U{:08x}", u32::from(c))),
-        }
-    }
-    out.push('"');
-    out
-}
-
-/// An approximation of Go's `unicode.IsPrint`: everything but control and format characters,
-/// non-ASCII spaces, private-use characters and the two non-characters at the end of the BMP.
-fn go_printable(c: char) -> bool {
-    let code = u32::from(c);
-    if c == ' ' {
-        return true;
-    }
-    !(c.is_control()
-        || c.is_whitespace()
-        || matches!(code, 0xad | 0x600..=0x605 | 0x61c | 0x6dd | 0x70f | 0x180e)
-        || matches!(code, 0x200b..=0x200f | 0x202a..=0x202e | 0x2060..=0x206f)
-        || matches!(code, 0xe000..=0xf8ff | 0xfeff | 0xfff9..=0xfffb | 0xfffe | 0xffff)
-        || matches!(code, 0xf0000..=0x10ffff))
-}
-
 /// A string slice as Go's `%#v` prints it: `[]string{"a", "b"}`, or `[]string(nil)` when empty.
 pub(crate) fn go_string_slice(values: &[String]) -> String {
     if values.is_empty() {
         return "[]string(nil)".to_owned();
     }
-    let quoted: Vec<String> = values.iter().map(|v| go_quote(v)).collect();
+    let quoted: Vec<String> = values.iter().map(|v| crate::golang::quote(v)).collect();
     format!("[]string{{{}}}", quoted.join(", "))
 }
 
@@ -1063,7 +1023,8 @@ fn go_bool_pointer(value: Option<bool>) -> String {
 /// Owner references as Go's `%#v` prints the slice. Go prints the address of each `*bool`; a fixed
 /// placeholder stands in for it here.
 fn go_owner_references(list: &[Value]) -> String {
-    let text = |reference: &Value, key: &str| go_quote(reference.get(key).and_then(Value::as_str).unwrap_or(""));
+    let text =
+        |reference: &Value, key: &str| crate::golang::quote(reference.get(key).and_then(Value::as_str).unwrap_or(""));
     let pointer = |reference: &Value, key: &str| match reference.get(key).and_then(Value::as_bool) {
         Some(_) => "(*bool)(0xc000000000)",
         None => "(*bool)(nil)",
@@ -1482,7 +1443,7 @@ mod tests {
     #[test]
     fn go_quote_escapes_like_go() {
         assert_eq!(
-            go_quote("a\"b\\c\n\t\u{1}\u{7f}é\u{a0}\u{200b}😀"),
+            crate::golang::quote("a\"b\\c\n\t\u{1}\u{7f}é\u{a0}\u{200b}😀"),
             "\"a\\\"b\\\\c\\n\\t\\x01\\x7fé\\u00a0\\u200b😀\""
         );
     }
