@@ -182,6 +182,16 @@ async fn resource(
     if !rt.namespaced && p.namespace.is_some() {
         return Err(ApiError::path_not_found());
     }
+    if rt.namespaced && p.namespace.is_none() {
+        // `/api/v1/configmaps` only lists and watches across namespaces; the API server installs
+        // no other verb there, and no object paths.
+        if p.name.is_some() {
+            return Err(ApiError::path_not_found());
+        }
+        if req.method() != Method::GET {
+            return Err(ApiError::method_not_allowed(req.method().as_str()));
+        }
+    }
     if p.subresource.as_deref() == Some("proxy") {
         if rt.group.is_empty() && rt.plural == "services" {
             return proxy::forward(shared, &p, req).await;
@@ -265,6 +275,9 @@ async fn resource(
         ("GET", true) => get(shared, &ctx, accept),
         ("POST", false) => {
             let obj = decode_object(content_type.as_deref(), &body)?;
+            if ctx.validation == FieldValidation::Strict {
+                reject_duplicate_fields(&body)?;
+            }
             let out = create(shared, &ctx, obj)?;
             respond(&ctx, out, accept)
         }
@@ -272,8 +285,14 @@ async fn resource(
             let obj = decode_object(content_type.as_deref(), &body)?;
             token_request(shared, &ctx, obj)
         }
+        ("PUT" | "PATCH", true) if ctx.sub.as_deref() == Some("scale") => {
+            scale_write(shared, &ctx, method.as_str(), content_type.as_deref(), &body)
+        }
         ("PUT", true) => {
             let obj = decode_object(content_type.as_deref(), &body)?;
+            if ctx.validation == FieldValidation::Strict {
+                reject_duplicate_fields(&body)?;
+            }
             let out = update(shared, &ctx, obj)?;
             respond(&ctx, out, accept)
         }
@@ -346,6 +365,26 @@ fn decode_object(content_type: Option<&str>, body: &Bytes) -> Result<Value, ApiE
         return Err(ApiError::bad_request("the request body must be a JSON object"));
     }
     Ok(v)
+}
+
+/// The API server's name check for updates and patches: the body's name and namespace, when
+/// set, must be the URL's (400 otherwise).
+fn check_name(ctx: &Ctx, obj: &Value) -> Result<(), ApiError> {
+    let name = meta_str(obj, "name");
+    if !name.is_empty() && name != ctx.name {
+        return Err(ApiError::bad_request(format!(
+            "the name of the object ({name}) does not match the name on the URL ({})",
+            ctx.name
+        )));
+    }
+    let ns = meta_str(obj, "namespace");
+    if ctx.rt.namespaced && !ns.is_empty() && ns != ctx.namespace {
+        return Err(ApiError::bad_request(format!(
+            "the namespace of the object ({ns}) does not match the namespace on the request ({})",
+            ctx.namespace
+        )));
+    }
+    Ok(())
 }
 
 fn check_type(ctx: &Ctx, obj: &Value) -> Result<(), ApiError> {
@@ -459,6 +498,10 @@ pub(crate) fn seed(shared: &Shared) {
 // Reads
 
 fn get(shared: &Arc<Shared>, ctx: &Ctx, accept: Option<&str>) -> Result<Response<Body>, ApiError> {
+    if matches!(ctx.sub.as_deref(), Some("token" | "finalize")) {
+        // Create-only (token) and update-only (finalize) subresources.
+        return Err(ApiError::method_not_allowed("GET"));
+    }
     let repr = present::negotiate(accept)?;
     let st = shared.state();
     let obj = st.get(&ctx.rt.key(), &ctx.namespace, &ctx.name).ok_or_else(|| ApiError::not_found(ctx.subject()))?;
@@ -470,6 +513,150 @@ fn get(shared: &Arc<Shared>, ctx: &Ctx, accept: Option<&str>) -> Result<Response
         r => present::object(obj, &ctx.rt, &ctx.version, r, false),
     };
     Ok(json_response(200, &body))
+}
+
+/// PUT or PATCH of the `scale` subresource: the change is made on the `Scale` view, and its
+/// `spec.replicas` written back to the object's replicas path (what `kubectl scale` and the
+/// HPA do).
+fn scale_write(
+    shared: &Arc<Shared>,
+    ctx: &Ctx,
+    method: &str,
+    content_type: Option<&str>,
+    body: &Bytes,
+) -> Result<Response<Body>, ApiError> {
+    let mut st = shared.state();
+    let old =
+        st.get(&ctx.rt.key(), &ctx.namespace, &ctx.name).cloned().ok_or_else(|| ApiError::not_found(ctx.subject()))?;
+    let current = scale_of(ctx, &old);
+    let wanted = if method == "PUT" {
+        let scale = decode_object(content_type, body)?;
+        if str_at(&scale, "kind") != "Scale" {
+            return Err(ApiError::bad_request(format!(
+                "the body must be an autoscaling/v1 Scale, not {:?}",
+                str_at(&scale, "kind")
+            )));
+        }
+        let rv = meta_str(&scale, "resourceVersion");
+        if !rv.is_empty() && rv != meta_str(&old, "resourceVersion") {
+            return Err(ApiError::stale(ctx.subject()));
+        }
+        scale
+    } else {
+        let media =
+            content_type.map(|c| c.split(';').next().unwrap_or_default().trim().to_string()).unwrap_or_default();
+        let doc: Value = serde_json::from_slice(body)
+            .map_err(|e| ApiError::bad_request(format!("couldn't decode the patch as JSON: {e}")))?;
+        match media.as_str() {
+            "application/merge-patch+json" | "application/strategic-merge-patch+json" => {
+                let mut s = current.clone();
+                patch::merge_patch(&mut s, &doc);
+                s
+            }
+            "application/json-patch+json" => patch::json_patch(&current, &doc).map_err(|e| patch_error(ctx, e))?,
+            other => {
+                return Err(ApiError::unsupported_media_type(format!(
+                    "the body of the request was in an unknown format ({other}) - accepted media types include: application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json"
+                )));
+            }
+        }
+    };
+    let Some(replicas) = wanted["spec"]["replicas"].as_i64().filter(|r| *r >= 0) else {
+        return Err(ApiError::invalid(
+            Subject { group: "autoscaling", plural: "scale", kind: "Scale", name: &ctx.name },
+            &[Cause::new("FieldValueInvalid", "spec.replicas", "Invalid value: must be greater than or equal to 0")],
+        ));
+    };
+    let path = ctx.rt.scale.as_ref().map(|p| p.spec_replicas.clone()).unwrap_or_else(|| ".spec.replicas".into());
+    let mut new = old.clone();
+    set_path(&mut new, &path, json!(replicas));
+    let scale_ctx = Ctx { sub: None, ..ctx.clone_shallow() };
+    let out = finish(shared, &mut st, &scale_ctx, Some(old), new, WriteKind::Update)?;
+    Ok(json_response(200, &scale_of(ctx, &out.object)))
+}
+
+/// Sets the value at a simple `.a.b.c` path, creating objects on the way.
+fn set_path(obj: &mut Value, path: &str, value: Value) {
+    let mut cur = obj;
+    let parts: Vec<&str> = path.trim_start_matches('.').split('.').collect();
+    for (i, part) in parts.iter().enumerate() {
+        if !cur.is_object() {
+            *cur = json!({});
+        }
+        if i + 1 == parts.len() {
+            cur[*part] = value;
+            return;
+        }
+        cur = &mut cur[*part];
+    }
+}
+
+/// `fieldValidation=Strict` refuses a JSON body that repeats a field, as the API server's
+/// strict decoder does (serde_json would silently keep the last value).
+fn reject_duplicate_fields(body: &Bytes) -> Result<(), ApiError> {
+    use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+    use std::cell::RefCell;
+    struct Check<'a> {
+        path: String,
+        found: &'a RefCell<Option<String>>,
+    }
+    impl<'de> DeserializeSeed<'de> for Check<'_> {
+        type Value = ();
+        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+            d.deserialize_any(self)
+        }
+    }
+    impl<'de> Visitor<'de> for Check<'_> {
+        type Value = ();
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("any JSON value")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+            let mut seen = std::collections::HashSet::new();
+            while let Some(key) = map.next_key::<String>()? {
+                let path = if self.path.is_empty() { key.clone() } else { format!("{}.{key}", self.path) };
+                if !seen.insert(key) && self.found.borrow().is_none() {
+                    *self.found.borrow_mut() = Some(path.clone());
+                }
+                map.next_value_seed(Check { path, found: self.found })?;
+            }
+            Ok(())
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+            let mut i = 0;
+            while seq.next_element_seed(Check { path: format!("{}[{i}]", self.path), found: self.found })?.is_some() {
+                i += 1;
+            }
+            Ok(())
+        }
+        fn visit_bool<E>(self, _: bool) -> Result<(), E> {
+            Ok(())
+        }
+        fn visit_i64<E>(self, _: i64) -> Result<(), E> {
+            Ok(())
+        }
+        fn visit_u64<E>(self, _: u64) -> Result<(), E> {
+            Ok(())
+        }
+        fn visit_f64<E>(self, _: f64) -> Result<(), E> {
+            Ok(())
+        }
+        fn visit_str<E>(self, _: &str) -> Result<(), E> {
+            Ok(())
+        }
+        fn visit_unit<E>(self) -> Result<(), E> {
+            Ok(())
+        }
+    }
+    let found = RefCell::new(None);
+    let mut de = serde_json::Deserializer::from_slice(body);
+    Check { path: String::new(), found: &found }
+        .deserialize(&mut de)
+        .map_err(|e| ApiError::bad_request(format!("couldn't decode the request body as JSON: {e}")))?;
+    match found.into_inner() {
+        Some(path) => Err(ApiError::bad_request(format!("strict decoding error: json: duplicate field \"{path}\""))),
+        None => Ok(()),
+    }
 }
 
 fn scale_of(ctx: &Ctx, obj: &Value) -> Value {
@@ -558,6 +745,19 @@ fn list(shared: &Arc<Shared>, ctx: &Ctx, query: &Query, accept: Option<&str>) ->
         Some(token) => decode_continue(token)?,
         None => {
             let rv = match (requested, rv_match) {
+                (Some(0), Some("Exact")) => {
+                    return Err(ApiError::invalid_options(
+                        "ListOptions",
+                        &[Cause::new(
+                            "FieldValueForbidden",
+                            "resourceVersionMatch",
+                            "Forbidden: resourceVersionMatch \"exact\" is forbidden for resourceVersion \"0\"",
+                        )],
+                    ));
+                }
+                (Some(rv), Some("Exact")) if rv > st.rev => {
+                    return Err(ApiError::timeout(format!("Too large resource version: {rv}, current: {}", st.rev)));
+                }
                 (Some(rv), Some("Exact")) => rv,
                 (Some(rv), Some("NotOlderThan")) if rv > st.rev => {
                     return Err(ApiError::timeout(format!("Too large resource version: {rv}, current: {}", st.rev)));
@@ -720,6 +920,21 @@ fn create(shared: &Arc<Shared>, ctx: &Ctx, mut obj: Value) -> Result<Outcome, Ap
         n => n.to_string(),
     };
     let ctx = Ctx { name: name.clone(), ..ctx.clone_shallow() };
+    if ctx.rt.custom {
+        let crd_name = format!("{}.{}", ctx.rt.plural, ctx.rt.group);
+        let crds = ("apiextensions.k8s.io".to_string(), "customresourcedefinitions".to_string());
+        if st
+            .get(&crds, "", &crd_name)
+            .is_some_and(|c| c["metadata"].get("deletionTimestamp").is_some_and(|d| !d.is_null()))
+        {
+            return Err(ApiError {
+                code: 405,
+                reason: "MethodNotAllowed",
+                message: "create not allowed while custom resource definition is terminating".into(),
+                details: None,
+            });
+        }
+    }
     namespace_check(&st, &ctx)?;
     meta_mut(&mut obj).insert("name".into(), json!(name));
     finish(shared, &mut st, &ctx, None, obj, WriteKind::Create)
@@ -859,13 +1074,7 @@ fn patch_object(
     if !new_rv.is_empty() && new_rv != meta_str(&old, "resourceVersion") {
         return Err(ApiError::stale(ctx.subject()));
     }
-    if meta_str(&patched, "name") != ctx.name || (ctx.rt.namespaced && meta_str(&patched, "namespace") != ctx.namespace)
-    {
-        return Err(ApiError::invalid(
-            ctx.subject(),
-            &[Cause::new("FieldValueInvalid", "metadata.name", "Invalid value: field is immutable")],
-        ));
-    }
+    check_name(ctx, &patched)?;
     if str_at(&patched, "apiVersion") != str_at(&old, "apiVersion") || str_at(&patched, "kind") != str_at(&old, "kind")
     {
         return Err(ApiError::bad_request("a patch may not change apiVersion or kind"));
@@ -907,13 +1116,7 @@ fn apply(shared: &Arc<Shared>, ctx: &Ctx, doc: Value, force: bool) -> Result<Out
     check_type(ctx, &doc)?;
     // A name, if given, must match the URL; an apply body may leave it out (kube-lease-manager
     // does) and then takes the URL's, as the API server's name check allows.
-    let body_name = meta_str(&doc, "name").to_string();
-    if !body_name.is_empty() && body_name != ctx.name {
-        return Err(ApiError::bad_request(format!(
-            "the name of the object ({body_name}) does not match the name on the URL ({})",
-            ctx.name
-        )));
-    }
+    check_name(ctx, &doc)?;
     let mut doc = doc;
     meta_mut(&mut doc).insert("name".into(), json!(ctx.name));
     let mut st = shared.state();
@@ -921,6 +1124,13 @@ fn apply(shared: &Arc<Shared>, ctx: &Ctx, doc: Value, force: bool) -> Result<Out
     if old.is_none() {
         if ctx.sub.is_some() {
             return Err(ApiError::not_found(ctx.subject()));
+        }
+        let uid = meta_str(&doc, "uid");
+        if !uid.is_empty() {
+            return Err(ApiError::conflict(
+                ctx.subject(),
+                &format!("uid mismatch: the provided object specified uid {uid}, and no existing object was found"),
+            ));
         }
         namespace_check(&st, ctx)?;
     }
@@ -988,6 +1198,11 @@ fn finish(
     mut new: Value,
     kind: WriteKind,
 ) -> Result<Outcome, ApiError> {
+    // The request resolved its resource before taking the lock; a CRD deleted since then
+    // leaves nothing to write to.
+    if st.registry.by_key(&ctx.rt.key()).is_none() {
+        return Err(ApiError::path_not_found());
+    }
     let rt = &ctx.rt;
     // System metadata: the server owns it.
     {
@@ -1000,6 +1215,38 @@ fn finish(
         }
         m.remove("resourceVersion");
         m.remove("selfLink");
+        // As the API server's BeforeUpdate: an empty uid takes the stored one, a different one
+        // is refused; creationTimestamp and generation are the server's; a deletion timestamp
+        // cannot be set, changed or removed by an update.
+        if let Some(o) = &old {
+            let om = &o["metadata"];
+            let immutable = |field: &str, sent: &Value, stored: &Value| -> Option<Cause> {
+                (!sent.is_null() && sent != stored).then(|| {
+                    Cause::new(
+                        "FieldValueInvalid",
+                        format!("metadata.{field}"),
+                        format!("Invalid value: {sent}: field is immutable"),
+                    )
+                })
+            };
+            let sent = |k: &str| m.get(k).cloned().unwrap_or(Value::Null);
+            let mut causes = Vec::new();
+            if let Some(c) = immutable("uid", &sent("uid"), &om["uid"]) {
+                causes.push(c);
+            }
+            if om.get("deletionTimestamp").is_none_or(Value::is_null)
+                && let Some(c) = immutable("deletionTimestamp", &sent("deletionTimestamp"), &Value::Null)
+            {
+                causes.push(Cause::new(
+                    "FieldValueInvalid",
+                    "metadata.deletionTimestamp",
+                    c.message.replace("field is immutable", "field is immutable; may only be changed via deletion"),
+                ));
+            }
+            if !causes.is_empty() {
+                return Err(ApiError::invalid(ctx.subject(), &causes));
+            }
+        }
         for k in SYSTEM_META {
             m.remove(*k);
         }
@@ -1150,14 +1397,14 @@ fn finish(
         && new["metadata"].get("deletionTimestamp").is_some_and(|d| !d.is_null())
         && new["metadata"]["finalizers"].as_array().is_none_or(Vec::is_empty);
     let code = if kind.creates() { 201 } else { 200 };
+    if kind.creates() && st.get(&rt.key(), &ctx.namespace, &ctx.name).is_some() {
+        return Err(ApiError::already_exists(ctx.subject()));
+    }
     if ctx.dry_run {
         if !kind.creates() {
             meta_mut(&mut new).insert("resourceVersion".into(), o_rv(&old));
         }
         return Ok(Outcome { object: Arc::new(new), code, warnings });
-    }
-    if kind.creates() && st.get(&rt.key(), &ctx.namespace, &ctx.name).is_some() {
-        return Err(ApiError::already_exists(ctx.subject()));
     }
     if rt.group == "apiextensions.k8s.io" && rt.plural == "customresourcedefinitions" {
         crd_accept(st, &mut new, ctx)?;
@@ -1275,6 +1522,23 @@ fn kind_rules(rt: &ResourceType, old: Option<&Value>, new: &mut Value) -> Result
                             "FieldValueInvalid",
                             format!("spec.{f}"),
                             "Invalid value: field is immutable",
+                        ));
+                    }
+                }
+                let listed: Vec<&str> = new["spec"]["versions"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|v| v["name"].as_str())
+                    .collect();
+                for (i, stored) in o["status"]["storedVersions"].as_array().into_iter().flatten().enumerate() {
+                    if let Some(name) = stored.as_str()
+                        && !listed.contains(&name)
+                    {
+                        causes.push(Cause::new(
+                            "FieldValueInvalid",
+                            format!("status.storedVersions[{i}]"),
+                            format!("Invalid value: \"{name}\": must appear in spec.versions"),
                         ));
                     }
                 }

@@ -115,6 +115,14 @@ impl serde::Serialize for WatchLine<'_> {
     }
 }
 
+/// Whether `ev` is about the CRD that defines `rt`.
+fn is_crd_of(ev: &Event, rt: &ResourceType) -> bool {
+    ev.res.0 == "apiextensions.k8s.io"
+        && ev.res.1 == "customresourcedefinitions"
+        && ev.object["spec"]["group"] == rt.group.as_str()
+        && ev.object["spec"]["names"]["plural"] == rt.plural.as_str()
+}
+
 fn expired_line(rv: u64, oldest: u64) -> Bytes {
     let status = ApiError::expired(format!("too old resource version: {rv} ({oldest})")).to_status();
     let mut s = serde_json::to_string(&json!({"type": "ERROR", "object": status})).unwrap_or_default();
@@ -141,6 +149,16 @@ pub(crate) fn serve(
     let bookmarks = query.flag("allowWatchBookmarks");
     let send_initial = query.get("sendInitialEvents").is_some_and(|v| v == "true");
     let rv_param = query.non_empty("resourceVersion");
+    if query.get("sendInitialEvents").is_none() && query.non_empty("resourceVersionMatch").is_some() {
+        return Err(ApiError::invalid_options(
+            "ListOptions",
+            &[Cause::new(
+                "FieldValueForbidden",
+                "resourceVersionMatch",
+                "Forbidden: resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided",
+            )],
+        ));
+    }
     if query.get("sendInitialEvents").is_some()
         && !(bookmarks && query.get("resourceVersionMatch") == Some("NotOlderThan"))
     {
@@ -226,6 +244,10 @@ async fn stream(
             ev = rx.recv() => match ev {
                 Ok(ev) => {
                     seen = seen.max(ev.rv);
+                    if w.rt.custom && ev.kind == EventType::Deleted && is_crd_of(&ev, &w.rt) {
+                        // The resource's storage is gone with its CRD: end the stream.
+                        return;
+                    }
                     if let Some(line) = w.event_line(&ev)
                         && tx.send(line).await.is_err()
                     {
