@@ -423,20 +423,25 @@ fn meta_str<'a>(v: &'a Value, key: &str) -> &'a str {
     v["metadata"].get(key).and_then(Value::as_str).unwrap_or_default()
 }
 
-fn meta_mut(v: &mut Value) -> &mut Map<String, Value> {
-    if !v["metadata"].is_object() {
-        v["metadata"] = json!({});
+fn meta_mut(v: &mut Value) -> Option<&mut Map<String, Value>> {
+    let slot = v.as_object_mut()?.entry("metadata").or_insert_with(|| json!({}));
+    if !slot.is_object() {
+        *slot = json!({});
     }
-    match v.get_mut("metadata").and_then(Value::as_object_mut) {
-        Some(m) => m,
-        None => unreachable_meta(),
+    slot.as_object_mut()
+}
+
+/// Sets `metadata.<key>` (creating `metadata`); request bodies are known to be objects here.
+fn set_meta(v: &mut Value, key: &str, value: Value) {
+    if let Some(m) = meta_mut(v) {
+        m.insert(key.into(), value);
     }
 }
 
-#[allow(clippy::panic)]
-fn unreachable_meta() -> ! {
-    // `metadata` was made an object on the line before; this cannot happen.
-    panic!("metadata is an object")
+fn remove_meta(v: &mut Value, key: &str) {
+    if let Some(m) = meta_mut(v) {
+        m.remove(key);
+    }
 }
 
 fn namespace_check(st: &State, ctx: &Ctx) -> Result<(), ApiError> {
@@ -936,7 +941,7 @@ fn create(shared: &Arc<Shared>, ctx: &Ctx, mut obj: Value) -> Result<Outcome, Ap
         }
     }
     namespace_check(&st, &ctx)?;
-    meta_mut(&mut obj).insert("name".into(), json!(name));
+    set_meta(&mut obj, "name", json!(name));
     finish(shared, &mut st, &ctx, None, obj, WriteKind::Create)
 }
 
@@ -977,7 +982,7 @@ fn update(shared: &Arc<Shared>, ctx: &Ctx, obj: Value) -> Result<Outcome, ApiErr
         if ctx.rt.create_on_update && ctx.sub.is_none() {
             namespace_check(&st, ctx)?;
             let mut obj = obj;
-            meta_mut(&mut obj).remove("resourceVersion");
+            remove_meta(&mut obj, "resourceVersion");
             return finish(shared, &mut st, ctx, None, obj, WriteKind::Create);
         }
         return Err(ApiError::not_found(ctx.subject()));
@@ -1064,7 +1069,7 @@ fn patch_object(
                 |path: &[String]| schema.and_then(|s| s.at(path)).is_some_and(|s| s.patch_strategy_retain_keys());
             patch::strategic_merge_patch(&old, &doc, &strategy, &retain).map_err(|e| patch_error(ctx, e))?
         }
-        PatchKind::Apply => unreachable_apply(),
+        PatchKind::Apply => return Err(ApiError::internal("apply patches are handled before this point")),
     };
     if !patched.is_object() {
         return Err(ApiError::bad_request("the patch did not produce an object"));
@@ -1080,12 +1085,6 @@ fn patch_object(
         return Err(ApiError::bad_request("a patch may not change apiVersion or kind"));
     }
     finish(shared, &mut st, ctx, Some(old), patched, WriteKind::Patch)
-}
-
-#[allow(clippy::panic)]
-fn unreachable_apply() -> ! {
-    // Apply patches return before this match.
-    panic!("apply handled above")
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -1118,7 +1117,7 @@ fn apply(shared: &Arc<Shared>, ctx: &Ctx, doc: Value, force: bool) -> Result<Out
     // does) and then takes the URL's, as the API server's name check allows.
     check_name(ctx, &doc)?;
     let mut doc = doc;
-    meta_mut(&mut doc).insert("name".into(), json!(ctx.name));
+    set_meta(&mut doc, "name", json!(ctx.name));
     let mut st = shared.state();
     let old = st.get(&ctx.rt.key(), &ctx.namespace, &ctx.name).cloned();
     if old.is_none() {
@@ -1206,7 +1205,9 @@ fn finish(
     let rt = &ctx.rt;
     // System metadata: the server owns it.
     {
-        let m = meta_mut(&mut new);
+        let Some(m) = meta_mut(&mut new) else {
+            return Err(ApiError::bad_request("the object must be a JSON object"));
+        };
         m.insert("name".into(), json!(ctx.name));
         if rt.namespaced {
             m.insert("namespace".into(), json!(ctx.namespace));
@@ -1297,7 +1298,7 @@ fn finish(
                 if kind.applies()
                     && let Some(mf) = managed_fields
                 {
-                    meta_mut(&mut keep).insert("managedFields".into(), mf);
+                    set_meta(&mut keep, "managedFields", mf);
                 }
                 new = keep;
             }
@@ -1361,7 +1362,7 @@ fn finish(
         && spec_view(o, rt.status) != spec_view(&new, rt.status)
     {
         let g = o["metadata"]["generation"].as_i64().unwrap_or(0) + 1;
-        meta_mut(&mut new).insert("generation".into(), json!(g));
+        set_meta(&mut new, "generation", json!(g));
     }
     // Managed fields.
     let now = clock::now();
@@ -1388,7 +1389,7 @@ fn finish(
     // A write that changes nothing keeps the revision and sends no event.
     if let Some(o) = &old {
         let mut o_cmp = o.clone();
-        meta_mut(&mut o_cmp).remove("resourceVersion");
+        remove_meta(&mut o_cmp, "resourceVersion");
         if o_cmp == new {
             return Ok(Outcome { object: Arc::new(o.clone()), code: 200, warnings });
         }
@@ -1402,7 +1403,7 @@ fn finish(
     }
     if ctx.dry_run {
         if !kind.creates() {
-            meta_mut(&mut new).insert("resourceVersion".into(), o_rv(&old));
+            set_meta(&mut new, "resourceVersion", o_rv(&old));
         }
         return Ok(Outcome { object: Arc::new(new), code, warnings });
     }
@@ -1410,7 +1411,7 @@ fn finish(
         crd_accept(st, &mut new, ctx)?;
     }
     let rv = st.next_rev();
-    meta_mut(&mut new).insert("resourceVersion".into(), json!(rv.to_string()));
+    set_meta(&mut new, "resourceVersion", json!(rv.to_string()));
     let key = (ctx.namespace.clone(), ctx.name.clone());
     let new = Arc::new(new);
     let old = old.map(Arc::new);
@@ -1497,8 +1498,8 @@ fn kind_rules(rt: &ResourceType, old: Option<&Value>, new: &mut Value) -> Result
             }
             // The API server stamps every namespace with a label carrying its own name.
             let n = meta_str(new, "name").to_string();
-            let labels = meta_mut(new).entry("labels").or_insert_with(|| json!({}));
-            if let Some(l) = labels.as_object_mut() {
+            if let Some(l) = meta_mut(new).and_then(|m| m.entry("labels").or_insert_with(|| json!({})).as_object_mut())
+            {
                 l.insert("kubernetes.io/metadata.name".into(), json!(n));
             }
         }
@@ -1550,8 +1551,8 @@ fn kind_rules(rt: &ResourceType, old: Option<&Value>, new: &mut Value) -> Result
                     ));
                 }
             } else {
-                let fins = meta_mut(new).entry("finalizers").or_insert_with(|| json!([]));
-                if let Some(a) = fins.as_array_mut()
+                if let Some(a) =
+                    meta_mut(new).and_then(|m| m.entry("finalizers").or_insert_with(|| json!([])).as_array_mut())
                     && !a.iter().any(|f| f == "customresourcecleanup.apiextensions.k8s.io")
                 {
                     a.push(json!("customresourcecleanup.apiextensions.k8s.io"));
@@ -1763,14 +1764,13 @@ pub(crate) fn delete_object(
             return (obj, true);
         }
         let rv = st.next_rev();
-        meta_mut(&mut new).insert("resourceVersion".into(), json!(rv.to_string()));
+        set_meta(&mut new, "resourceVersion", json!(rv.to_string()));
         st.remove(&rt.key(), &(ns.clone(), name));
         emit(shared, st, EventType::Deleted, rt, &ns, Some(Arc::new(obj)), Arc::new(new.clone()));
         after_removal(shared, st, rt, &new);
         return (new, true);
     }
-    {
-        let m = meta_mut(&mut new);
+    if let Some(m) = meta_mut(&mut new) {
         if !fins.is_empty() {
             m.insert("finalizers".into(), json!(fins));
         }
@@ -1791,7 +1791,7 @@ pub(crate) fn delete_object(
         return (new, false);
     }
     let rv = st.next_rev();
-    meta_mut(&mut new).insert("resourceVersion".into(), json!(rv.to_string()));
+    set_meta(&mut new, "resourceVersion", json!(rv.to_string()));
     let shared_new = Arc::new(new.clone());
     st.put(&rt.key(), (ns.clone(), meta_str(&obj, "name").to_string()), shared_new.clone());
     emit(shared, st, EventType::Modified, rt, &ns, Some(Arc::new(obj)), shared_new);
