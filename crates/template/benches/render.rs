@@ -7,6 +7,12 @@
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use kubeseal_template::{FunctionSet, MissingKey, Options, Template, Value};
 
+/// Go builtins only: the same text `benches/go/render.go` renders with Go's `text/template`.
+pub const BUILTINS_TEMPLATE: &str = r#"{{- range $k, $v := . }}{{ $k }}={{ $v | printf "%q" }}
+{{ end -}}
+user={{ .key1 }} pass={{ index . "key2" }} {{ if eq .key3 "x" }}x{{ else }}{{ len .key4 }}{{ end }}
+{{ printf "%s-%s" .key5 .key6 }} {{ .key7 | html }} {{ .key8 | urlquery }} {{ .key9 }} {{ .key0 }}"#;
+
 /// The template: ESO style (`missingkey=error`), a config file assembled from fetched keys.
 pub const TEMPLATE: &str = r#"{{- range $k, $v := . }}{{ $k }}={{ $v | printf "%q" }}
 {{ end -}}
@@ -26,8 +32,13 @@ fn bench(c: &mut Criterion) {
         Err(e) => panic!("benchmark template must parse: {e}"),
     };
     let data = data();
+    let builtins = match Template::parse("externalsecret", BUILTINS_TEMPLATE, &opts, &funcs) {
+        Ok(t) => t,
+        Err(e) => panic!("benchmark template must parse: {e}"),
+    };
     let mut g = c.benchmark_group("render");
     g.throughput(Throughput::Elements(1));
+    g.bench_function("builtins_10_keys", |b| b.iter(|| builtins.render(std::hint::black_box(&data))));
     g.bench_function("externalsecret_10_keys", |b| b.iter(|| t.render(std::hint::black_box(&data))));
     g.bench_function("parse_and_render_10_keys", |b| {
         b.iter(|| Template::parse("externalsecret", TEMPLATE, &opts, &funcs).and_then(|t| t.render(&data)))

@@ -41,6 +41,7 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 mod builtins;
+pub mod crypto;
 mod error;
 mod exec;
 mod format;
@@ -134,9 +135,19 @@ impl FunctionSet {
     }
 
     /// Go's builtins plus the Sprig v3.3 library without `env`, `expandenv` and `getHostByName`:
-    /// what SealedSecret `template.data` sees, and the base of ExternalSecret templates.
+    /// what SealedSecret `template.data` sees (Sealed Secrets passes Sprig's generic function map
+    /// minus those three).
     pub fn sprig() -> Self {
-        Self::go_builtins().extend(sprig::functions())
+        Self::go_builtins()
+            .extend(sprig::functions().into_iter().filter(|(name, _)| !ESO_ONLY.contains(name)))
+            .extend(crypto::sprig_functions())
+    }
+
+    /// What ExternalSecret templates (engine v2) see: [`FunctionSet::sprig`] plus ESO's own
+    /// functions (`toYaml`, `fromYaml`, `pkcs12key`, `pemToPkcs12`, `filterPEM`, `certSANs`,
+    /// `jwkPublicKeyPem`, `rsaDecrypt`, ...).
+    pub fn external_secrets() -> Self {
+        Self::go_builtins().extend(sprig::functions()).extend(crypto::functions())
     }
 
     /// Adds or replaces one function.
@@ -163,6 +174,9 @@ impl FunctionSet {
         name == "and" || name == "or" || self.funcs.contains_key(name)
     }
 }
+
+/// Functions of [`sprig::functions`] that ESO adds and Sprig itself does not have.
+const ESO_ONLY: [&str; 2] = ["toYaml", "fromYaml"];
 
 /// A parsed template: the main tree and every `define`/`block` of its text.
 pub struct Template {

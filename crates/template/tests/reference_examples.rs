@@ -99,3 +99,21 @@ fn sprig_set_mutates_the_dict_a_variable_holds() {
     let out = eso(r#"{{ $d := dict "a" "1" }}{{ $_ := set $d "b" "2" }}{{ $d | toJson }}"#, &fetched()).unwrap();
     assert_eq!(out, r#"{"a":"1","b":"2"}"#);
 }
+
+#[test]
+fn eso_functions_are_in_external_secret_templates_only() {
+    let opts = Options { missing_key: MissingKey::Error, ..Options::default() };
+    let pem = "junk\n-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n-----BEGIN PRIVATE KEY-----\nBBBB\n-----END PRIVATE KEY-----\n";
+    let data = Value::string_map([("bundle", pem)]);
+    let t = Template::parse(
+        "tls.crt",
+        r#"{{ .bundle | filterPEM "CERTIFICATE" }}"#,
+        &opts,
+        &FunctionSet::external_secrets(),
+    )
+    .unwrap();
+    assert_eq!(t.render(&data).unwrap(), "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n");
+    let err = Template::parse("tls.crt", r#"{{ .bundle | filterPEM "CERTIFICATE" }}"#, &opts, &FunctionSet::sprig())
+        .unwrap_err();
+    assert!(err.to_string().contains(r#"function "filterPEM" not defined"#), "{err}");
+}
