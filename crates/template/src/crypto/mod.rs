@@ -12,10 +12,11 @@
 //! - Binary outputs are base64 text where ESO already returns base64 (`pemToPkcs12*`); a decrypted
 //!   value (`rsaDecrypt`) is a `String` when it is valid UTF-8 and `Bytes` otherwise.
 //! - Errors name the function and the problem, never key material or values.
-//! - Sprig's certificate functions (not implemented yet, see [`sprig`]) return a Go struct with
-//!   `Cert` and `Key` fields; here they are to return a [`Value::Map`] with the keys `Cert` and
-//!   `Key`, so `.Cert` and `.Key` work the same.
+//! - Sprig's certificate functions ([`certs`]) return a Go struct with `Cert` and `Key` fields;
+//!   here they return a [`Value::Map`] with the keys `Cert` and `Key`, so `.Cert` and `.Key` work
+//!   the same.
 
+pub mod certs;
 pub mod jwk;
 pub mod pem;
 pub mod pkcs12;
@@ -65,6 +66,13 @@ pub fn sprig_functions() -> Vec<(&'static str, Function)> {
         ("encryptAES", sprig::encrypt_aes),
         ("decryptAES", sprig::decrypt_aes),
         ("genPrivateKey", sprig::gen_private_key),
+        ("genCA", certs::gen_ca),
+        ("genCAWithKey", certs::gen_ca_with_key),
+        ("genSelfSignedCert", certs::gen_self_signed_cert),
+        ("genSelfSignedCertWithKey", certs::gen_self_signed_cert_with_key),
+        ("genSignedCert", certs::gen_signed_cert),
+        ("genSignedCertWithKey", certs::gen_signed_cert_with_key),
+        ("buildCustomCert", certs::build_custom_cert),
     ]
 }
 

@@ -7,8 +7,7 @@
 //! bcrypt: ...`); these functions do the same so rendered Secrets match. The exception is DSA:
 //! `genPrivateKey "dsa"` is refused with an error (DSA is obsolete and unsupported here).
 //!
-//! Not implemented yet: `genCA`, `genCAWithKey`, `genSelfSignedCert`, `genSelfSignedCertWithKey`,
-//! `genSignedCert`, `genSignedCertWithKey`, `buildCustomCert`.
+//! The certificate functions (`genCA`, `genSignedCert`, ...) are in [`super::certs`].
 
 use aws_lc_rs::cipher::{AES_256, DecryptingKey, DecryptionContext, PaddedBlockEncryptingKey, UnboundCipherKey};
 use aws_lc_rs::encoding::{AsDer, Pkcs8V1Der};
@@ -239,7 +238,7 @@ pub fn gen_private_key(_env: &FuncEnv, args: &[Value]) -> Result<Value, FuncErro
 }
 
 /// The `privateKey` octets of a PKCS#8 structure (for RSA: the PKCS#1 key).
-fn pkcs8_inner(pkcs8: &[u8]) -> Option<Zeroizing<Vec<u8>>> {
+pub(super) fn pkcs8_inner(pkcs8: &[u8]) -> Option<Zeroizing<Vec<u8>>> {
     let (0x30, body, _) = der::read(pkcs8)? else { return None };
     let (_, _, rest) = der::read(body)?;
     let (_, _, rest) = der::read(rest)?;

@@ -75,7 +75,7 @@ pub(crate) fn base64_std(data: &[u8]) -> String {
 }
 
 /// Go's `base64.StdEncoding.DecodeString`, including where it reports the first error.
-fn base64_decode(src: &[u8]) -> Result<Vec<u8>, usize> {
+pub(crate) fn base64_decode(src: &[u8]) -> Result<Vec<u8>, usize> {
     let decode = |c: u8| B64.iter().position(|&x| x == c).map(|p| p as u32);
     let mut out = Vec::with_capacity(src.len() / 4 * 3);
     let mut si = 0usize;
