@@ -286,6 +286,8 @@ enum Kind {
     Invalid,
     /// Lists, maps, byte slices: not comparable.
     Other,
+    /// `time.Time`: not a basic kind, but comparable with `==` (`eq`, `ne` only).
+    Struct,
 }
 
 fn kind(v: &Value) -> Kind {
@@ -295,6 +297,7 @@ fn kind(v: &Value) -> Kind {
         Value::Float(_) => Kind::Float,
         Value::String(_) => Kind::String,
         Value::Nil => Kind::Invalid,
+        Value::Time(_) => Kind::Struct,
         _ => Kind::Other,
     }
 }
@@ -306,6 +309,19 @@ fn eq_pair(name: &str, a: &Value, b: &Value) -> Result<bool, FuncError> {
     let (ka, kb) = (kind(a), kind(b));
     if ka == Kind::Other {
         return Err(FuncError::new(name, BAD_TYPE));
+    }
+    // Go: a struct and nil are unequal; two structs compare with `==`, which for times means
+    // the same instant, zone and monotonic reading; a struct and a slice or map are not
+    // comparable; a struct and a basic value are incompatible.
+    if ka == Kind::Struct || kb == Kind::Struct {
+        return match (ka, kb) {
+            (Kind::Struct, Kind::Struct) => Ok(a == b),
+            (Kind::Invalid, _) | (_, Kind::Invalid) => Ok(false),
+            (_, Kind::Other) => {
+                Err(FuncError::new(name, format!("non-comparable types {}, {}", a.type_name(), b.type_name())))
+            }
+            _ => Err(FuncError::new(name, INCOMPATIBLE)),
+        };
     }
     if ka != kb {
         if ka != Kind::Invalid && kb != Kind::Invalid {

@@ -266,6 +266,12 @@ fn format_value(out: &mut String, v: &Value, spec: &Spec, top: bool) {
             }
             out.push(']');
         }
+        // `time.Time` is a `fmt.Stringer`: `%v %s %q %x %X` format its `String()`; other verbs
+        // would print the struct's private fields, which we do not model (see the README).
+        Value::Time(t) => match spec.verb {
+            'v' | 's' | 'q' | 'x' | 'X' => format_bytes(out, v, crate::sprig::dates::time_string(t).as_bytes(), spec),
+            _ => bad_verb(out, v, spec.verb),
+        },
         Value::Map(m) => {
             out.push_str("map[");
             for (i, (k, item)) in m.iter().enumerate() {
@@ -612,6 +618,7 @@ fn go_syntax(out: &mut String, v: &Value, top: bool) {
             }
             out.push('}');
         }
+        Value::Time(t) => out.push_str(&crate::sprig::dates::time_go_syntax(t)),
         Value::Map(m) => {
             out.push_str("map[string]interface {}{");
             for (i, (k, item)) in m.iter().enumerate() {

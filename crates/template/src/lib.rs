@@ -56,7 +56,7 @@ use std::fmt;
 
 pub use error::{Error, LimitKind, Result};
 pub use func::{FuncEnv, FuncError, Function};
-pub use value::Value;
+pub use value::{Time, TimeZone, Value};
 
 /// What a field access on a missing map key does (Go's `missingkey` option).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

@@ -1,19 +1,24 @@
-//! Date functions.
+//! Date functions, on [`Value::Time`] (Go's `time.Time`).
 //!
-//! [`Value`] has no time variant, so a Go `time.Time` is a [`Value::String`] in RFC 3339 with
-//! nanoseconds (`2024-01-02T03:04:05.123456789Z`, offset kept): `now` returns one, `toDate`
-//! and `dateModify` build one, and the functions taking a date accept one (plus Unix seconds as
-//! an integer, as Sprig does). Printing such a value directly shows RFC 3339, where Go prints
-//! `2024-01-02 03:04:05.123456789 +0000 UTC`; a dedicated `Value::Time` would fix that.
+//! Sprig's argument rules: `date`, `dateInZone`, `htmlDate` and `htmlDateInZone` take a time,
+//! or Unix seconds as an `int`/`int64`, and use the current time for anything else (a string
+//! is not parsed); `ago` likewise; `dateModify`, `mustDateModify` and `unixEpoch` need a time
+//! (anything else is a call error, as Go's reflection reports); `duration` takes seconds as a
+//! string or `int64` (an `int` gives `0s`, as in Sprig v3.3); `durationRound` takes a Go
+//! duration string, nanoseconds as `int64`, or a time (its age).
 //!
-//! Zones: no time-zone database is bundled. `Local` is UTC (what a controller container
-//! runs in); `UTC`, `""` and the fixed `Etc/GMT±N` zones work; another name that looks like an
-//! IANA zone (`Europe/Paris`) is an error rather than a silently wrong time; any other name
-//! falls back to UTC as Go does for unknown zones.
+//! Zones: no time-zone database is bundled. `Local` is UTC (what a controller container runs
+//! in); `UTC`, `""`, `GMT`, the fixed `Etc/GMT±N` zones and `EST`/`MST`/`HST` work; another
+//! name that looks like an IANA zone (`Europe/Paris`) or a zone with summer time (`CET`) is an
+//! error rather than a silently wrong time; any other name falls back to UTC as Sprig does for
+//! zones Go cannot load.
+
+use std::sync::OnceLock;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use super::{arg_str, arity};
 use crate::func::{FuncEnv, FuncError, Function};
-use crate::value::Value;
+use crate::value::{Time, TimeZone, Value};
 
 /// The date functions, by template name.
 pub fn functions() -> Vec<(&'static str, Function)> {
@@ -37,13 +42,7 @@ pub fn functions() -> Vec<(&'static str, Function)> {
     ]
 }
 
-/// An instant with the offset it is shown in.
-#[derive(Clone, Copy, Debug, PartialEq)]
-struct Time {
-    secs: i64,
-    nanos: u32,
-    offset: i32,
-}
+const NANOS: i128 = 1_000_000_000;
 
 fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
     let y = if m <= 2 { y - 1 } else { y };
@@ -79,79 +78,131 @@ struct Fields {
     yday: u32,
 }
 
-impl Time {
-    fn fields(&self) -> Fields {
-        let local = self.secs + i64::from(self.offset);
-        let days = local.div_euclid(86_400);
-        let rem = local.rem_euclid(86_400);
-        let (year, month, day) = civil_from_days(days);
-        Fields {
-            year,
-            month,
-            day,
-            hour: (rem / 3600) as u32,
-            min: (rem % 3600 / 60) as u32,
-            sec: (rem % 60) as u32,
-            weekday: (days + 4).rem_euclid(7) as usize,
-            yday: (days - days_from_civil(year, 1, 1) + 1) as u32,
-        }
-    }
-
-    fn rfc3339(&self) -> String {
-        let f = self.fields();
-        let frac = if self.nanos == 0 {
-            String::new()
-        } else {
-            format!(".{:09}", self.nanos).trim_end_matches('0').to_string()
-        };
-        format!(
-            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}{frac}{}",
-            f.year,
-            f.month,
-            f.day,
-            f.hour,
-            f.min,
-            f.sec,
-            offset_text(self.offset, true, true, true)
-        )
-    }
-
-    fn now() -> Self {
-        let d = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
-        Self { secs: d.as_secs() as i64, nanos: d.subsec_nanos(), offset: 0 }
-    }
-
-    fn add_nanos(self, n: i128) -> Self {
-        let total = i128::from(self.secs) * 1_000_000_000 + i128::from(self.nanos) + n;
-        Self {
-            secs: total.div_euclid(1_000_000_000) as i64,
-            nanos: total.rem_euclid(1_000_000_000) as u32,
-            offset: self.offset,
-        }
-    }
-
-    fn nanos_since_epoch(&self) -> i128 {
-        i128::from(self.secs) * 1_000_000_000 + i128::from(self.nanos)
+fn fields(unix_secs: i64, offset: i32) -> Fields {
+    // Keep clear of the edges of i64 so the calendar arithmetic cannot overflow.
+    let local = unix_secs.clamp(-(1 << 56), 1 << 56) + i64::from(offset);
+    let days = local.div_euclid(86_400);
+    let rem = local.rem_euclid(86_400);
+    let (year, month, day) = civil_from_days(days);
+    Fields {
+        year,
+        month,
+        day,
+        hour: (rem / 3600) as u32,
+        min: (rem % 3600 / 60) as u32,
+        sec: (rem % 60) as u32,
+        weekday: (days + 4).rem_euclid(7) as usize,
+        yday: (days - days_from_civil(year, 1, 1) + 1) as u32,
     }
 }
 
-fn offset_text(offset: i32, z: bool, colon: bool, minutes: bool) -> String {
-    if z && offset == 0 {
+fn unix_nanos(t: &Time) -> i128 {
+    i128::from(t.unix_secs) * NANOS + i128::from(t.nanos)
+}
+
+/// `t` moved to an instant given in nanoseconds since the epoch (clamped to what fits).
+fn with_unix_nanos(t: &Time, n: i128) -> Time {
+    let secs = n.div_euclid(NANOS).clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64;
+    Time { unix_secs: secs, nanos: n.rem_euclid(NANOS) as u32, ..t.clone() }
+}
+
+/// The monotonic clock reading Go's `time.Now()` attaches: nanoseconds since this process
+/// first asked for the time (Go counts from process start).
+fn monotonic_now() -> i64 {
+    static START: OnceLock<Instant> = OnceLock::new();
+    let start = START.get_or_init(Instant::now);
+    i64::try_from(start.elapsed().as_nanos()).unwrap_or(i64::MAX).saturating_add(1)
+}
+
+/// `time.Now()`: the current time in `Local`, with a monotonic reading.
+pub(crate) fn now_time() -> Time {
+    let monotonic = monotonic_now();
+    let n = match SystemTime::now().duration_since(UNIX_EPOCH) {
+        Ok(d) => i128::try_from(d.as_nanos()).unwrap_or(i128::MAX),
+        Err(e) => -i128::try_from(e.duration().as_nanos()).unwrap_or(i128::MAX),
+    };
+    with_unix_nanos(&Time { unix_secs: 0, nanos: 0, zone: TimeZone::Local, monotonic: Some(monotonic) }, n)
+}
+
+/// Go's `t.Sub(u)` as a `time.Duration` (monotonic readings used when both have one; clamped).
+fn sub(t: &Time, u: &Time) -> i64 {
+    let d = match (t.monotonic, u.monotonic) {
+        (Some(a), Some(b)) => i128::from(a) - i128::from(b),
+        _ => unix_nanos(t) - unix_nanos(u),
+    };
+    d.clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64
+}
+
+/// Go's `t.Add(d)`: the monotonic reading moves too, and is dropped if it would overflow.
+fn add(t: &Time, d: i64) -> Time {
+    let mut out = with_unix_nanos(t, unix_nanos(t) + i128::from(d));
+    out.monotonic = t.monotonic.and_then(|m| m.checked_add(d));
+    out
+}
+
+/// Go's `Time.String()`: `2006-01-02 15:04:05.999999999 -0700 MST`, plus ` m=±s.nnnnnnnnn`
+/// for a monotonic reading.
+pub(crate) fn time_string(t: &Time) -> String {
+    let mut s = format_layout(t, "2006-01-02 15:04:05.999999999 -0700 MST");
+    if let Some(m) = t.monotonic {
+        let sign = if m < 0 { '-' } else { '+' };
+        let m = m.unsigned_abs();
+        s.push_str(&format!(" m={sign}{}.{:09}", m / 1_000_000_000, m % 1_000_000_000));
+    }
+    s
+}
+
+/// Go's `Time.GoString()` (`%#v`): `time.Date(2024, time.February, 29, 0, 0, 0, 0, time.UTC)`.
+pub(crate) fn time_go_syntax(t: &Time) -> String {
+    let f = fields(t.unix_secs, t.zone.offset_secs());
+    let loc = match &t.zone {
+        TimeZone::Utc => "time.UTC".to_string(),
+        TimeZone::Local => "time.Local".to_string(),
+        TimeZone::Fixed { name, .. } => format!("time.Location({})", crate::format::quote(name, false)),
+    };
+    let month = MONTHS.get(f.month as usize - 1).copied().unwrap_or("January");
+    format!("time.Date({}, time.{month}, {}, {}, {}, {}, {}, {loc})", f.year, f.day, f.hour, f.min, f.sec, t.nanos)
+}
+
+/// Go's `Time.MarshalJSON` without the quotes: RFC 3339 with nanoseconds; years outside
+/// 0..=9999 are an error.
+pub(crate) fn time_json(t: &Time) -> Result<String, &'static str> {
+    let year = fields(t.unix_secs, t.zone.offset_secs()).year;
+    if !(0..10_000).contains(&year) {
+        return Err("Time.MarshalJSON: year outside of range [0,9999]");
+    }
+    Ok(format_layout(t, "2006-01-02T15:04:05.999999999Z07:00"))
+}
+
+/// How a numeric zone offset is written.
+#[derive(Clone, Copy)]
+struct OffsetStyle {
+    /// `Z` for UTC.
+    z: bool,
+    colon: bool,
+    minutes: bool,
+    seconds: bool,
+}
+
+/// `-0700`, which is also how `MST` prints a zone without a name.
+const NUM_OFFSET: OffsetStyle = OffsetStyle { z: false, colon: false, minutes: true, seconds: false };
+
+fn offset_text(offset: i32, style: OffsetStyle) -> String {
+    if style.z && offset == 0 {
         return "Z".into();
     }
     let sign = if offset < 0 { '-' } else { '+' };
-    let a = offset.abs();
-    let (h, m) = (a / 3600, a % 3600 / 60);
-    match (minutes, colon) {
-        (false, _) => format!("{sign}{h:02}"),
-        (true, true) => format!("{sign}{h:02}:{m:02}"),
-        (true, false) => format!("{sign}{h:02}{m:02}"),
+    let a = offset.unsigned_abs();
+    let (h, m, s) = (a / 3600, a % 3600 / 60, a % 60);
+    let sep = if style.colon { ":" } else { "" };
+    let mut out = format!("{sign}{h:02}");
+    if style.minutes {
+        out.push_str(&format!("{sep}{m:02}"));
     }
-}
-
-/// Parses our own time representation (RFC 3339).
-fn parse_rfc3339(s: &str) -> Option<Time> {
-    parse_layout("2006-01-02T15:04:05Z07:00", s, 0)
+    if style.seconds {
+        out.push_str(&format!("{sep}{s:02}"));
+    }
+    out
 }
 
 const MONTHS: [&str; 12] = [
@@ -243,7 +294,8 @@ fn tokens(layout: &str) -> Vec<(bool, String)> {
 }
 
 fn format_layout(t: &Time, layout: &str) -> String {
-    let f = t.fields();
+    let offset = t.zone.offset_secs();
+    let f = fields(t.unix_secs, offset);
     let mut out = String::new();
     for (is_elem, tok) in tokens(layout) {
         if !is_elem {
@@ -252,6 +304,7 @@ fn format_layout(t: &Time, layout: &str) -> String {
         }
         let h12 = if f.hour.is_multiple_of(12) { 12 } else { f.hour % 12 };
         let s = match tok.as_str() {
+            "2006" if f.year < 0 => format!("-{:04}", f.year.unsigned_abs()),
             "2006" => format!("{:04}", f.year),
             "06" => format!("{:02}", f.year.rem_euclid(100)),
             "01" => format!("{:02}", f.month),
@@ -274,19 +327,20 @@ fn format_layout(t: &Time, layout: &str) -> String {
             "pm" => (if f.hour >= 12 { "pm" } else { "am" }).to_string(),
             "Monday" => DAYS[f.weekday].to_string(),
             "Mon" => DAYS[f.weekday][..3].to_string(),
-            "MST" => {
-                if t.offset == 0 {
-                    "UTC".to_string()
-                } else {
-                    offset_text(t.offset, false, false, t.offset % 3600 != 0)
-                }
-            }
-            "Z07:00" | "Z07:00:00" => offset_text(t.offset, true, true, true),
-            "-07:00" | "-07:00:00" => offset_text(t.offset, false, true, true),
-            "Z0700" | "Z070000" => offset_text(t.offset, true, false, true),
-            "-0700" | "-070000" => offset_text(t.offset, false, false, true),
-            "Z07" => offset_text(t.offset, true, false, false),
-            "-07" => offset_text(t.offset, false, false, false),
+            "MST" => match t.zone.abbreviation() {
+                "" => offset_text(offset, NUM_OFFSET),
+                name => name.to_string(),
+            },
+            "Z07:00:00" => offset_text(offset, OffsetStyle { z: true, colon: true, minutes: true, seconds: true }),
+            "-07:00:00" => offset_text(offset, OffsetStyle { z: false, colon: true, minutes: true, seconds: true }),
+            "Z070000" => offset_text(offset, OffsetStyle { z: true, colon: false, minutes: true, seconds: true }),
+            "-070000" => offset_text(offset, OffsetStyle { z: false, colon: false, minutes: true, seconds: true }),
+            "Z07:00" => offset_text(offset, OffsetStyle { z: true, colon: true, minutes: true, seconds: false }),
+            "-07:00" => offset_text(offset, OffsetStyle { z: false, colon: true, minutes: true, seconds: false }),
+            "Z0700" => offset_text(offset, OffsetStyle { z: true, colon: false, minutes: true, seconds: false }),
+            "-0700" => offset_text(offset, NUM_OFFSET),
+            "Z07" => offset_text(offset, OffsetStyle { z: true, colon: false, minutes: false, seconds: false }),
+            "-07" => offset_text(offset, OffsetStyle { z: false, colon: false, minutes: false, seconds: false }),
             frac => {
                 let digits = frac.len() - 1;
                 let all = format!("{:09}", t.nanos);
@@ -305,13 +359,14 @@ fn format_layout(t: &Time, layout: &str) -> String {
     out
 }
 
-/// Go's `time.Parse` for the common layout elements; `default_offset` applies when the layout
-/// has no zone.
-fn parse_layout(layout: &str, value: &str, default_offset: i32) -> Option<Time> {
+/// Go's `time.ParseInLocation(layout, value, time.Local)` for the common layout elements.
+fn parse_layout(layout: &str, value: &str) -> Option<Time> {
     let mut v = value;
     let (mut year, mut month, mut day, mut hour, mut min, mut sec, mut nanos) =
         (1i64, 1u32, 1u32, 0u32, 0u32, 0u32, 0u32);
     let mut offset: Option<i32> = None;
+    let mut zulu = false;
+    let mut zone_name: Option<String> = None;
     let mut pm: Option<bool> = None;
     let num = |v: &mut &str, min_len: usize, max_len: usize| -> Option<u32> {
         let n = v.bytes().take(max_len).take_while(u8::is_ascii_digit).count();
@@ -374,19 +429,14 @@ fn parse_layout(layout: &str, value: &str, default_offset: i32) -> Option<Time> 
                 v = &v[2..];
             }
             "MST" => {
-                let n = v.bytes().take_while(u8::is_ascii_uppercase).count();
-                if n < 3 {
-                    return None;
-                }
-                if &v[..n] == "UTC" || &v[..n] == "GMT" {
-                    offset = Some(0);
-                }
+                let n = zone_abbreviation_len(v)?;
+                zone_name = Some(v[..n].to_string());
                 v = &v[n..];
             }
             z if z.starts_with('Z') || z.starts_with('-') => {
                 if z.starts_with('Z') && v.starts_with('Z') {
                     v = &v[1..];
-                    offset = Some(0);
+                    zulu = true;
                     continue;
                 }
                 let sign = match v.as_bytes().first()? {
@@ -396,14 +446,27 @@ fn parse_layout(layout: &str, value: &str, default_offset: i32) -> Option<Time> 
                 };
                 v = &v[1..];
                 let h = num(&mut v, 2, 2)?;
-                let mut m = 0;
-                if z.contains(':') {
-                    v = v.strip_prefix(':')?;
-                    m = num(&mut v, 2, 2)?;
-                } else if z.len() > 3 {
+                let (mut m, mut sec_off) = (0, 0);
+                let colon = z.contains(':');
+                // Elements: Z07 / -07 (hours), Z0700 / -07:00 (minutes), Z070000 / -07:00:00.
+                let fields = match z.trim_start_matches(['Z', '-']).len() {
+                    2 => 1,
+                    4 | 5 => 2,
+                    _ => 3,
+                };
+                if fields >= 2 {
+                    if colon {
+                        v = v.strip_prefix(':')?;
+                    }
                     m = num(&mut v, 2, 2)?;
                 }
-                offset = Some(sign * (h as i32 * 3600 + m as i32 * 60));
+                if fields == 3 {
+                    if colon {
+                        v = v.strip_prefix(':')?;
+                    }
+                    sec_off = num(&mut v, 2, 2)?;
+                }
+                offset = Some(sign * (h as i32 * 3600 + m as i32 * 60 + sec_off as i32));
             }
             _ => {
                 // Fractional seconds in the layout: digits must be present for `.000`.
@@ -459,90 +522,154 @@ fn parse_layout(layout: &str, value: &str, default_offset: i32) -> Option<Time> 
     if !(1..=12).contains(&month) || day < 1 || day > dim[month as usize - 1] || hour > 23 || min > 59 || sec > 59 {
         return None;
     }
-    let offset = offset.unwrap_or(default_offset);
-    let local = days_from_civil(year, month, day) * 86_400 + i64::from(hour * 3600 + min * 60 + sec);
-    Some(Time { secs: local - i64::from(offset), nanos, offset })
+    let wall = days_from_civil(year, month, day) * 86_400 + i64::from(hour * 3600 + min * 60 + sec);
+    // Go's choice of location: `Z` is UTC; an offset equal to Local's (0) with no other zone
+    // name is Local, any other offset a nameless fixed zone; Local's abbreviation (`UTC`) is
+    // Local; another abbreviation a fixed zone with offset 0 (or N hours for `GMT+N`) and the
+    // wall time read as UTC; no zone at all is Local.
+    let (unix_secs, zone) = if zulu {
+        (wall, TimeZone::Utc)
+    } else if let Some(off) = offset {
+        let name = zone_name.unwrap_or_default();
+        let zone = if off == 0 && (name.is_empty() || name == "UTC") {
+            TimeZone::Local
+        } else {
+            TimeZone::Fixed { name, offset_secs: off }
+        };
+        (wall - i64::from(off), zone)
+    } else if let Some(name) = zone_name {
+        if name == "UTC" {
+            (wall, TimeZone::Local)
+        } else {
+            let off = name.strip_prefix("GMT").and_then(|h| h.parse::<i32>().ok()).unwrap_or(0) * 3600;
+            (wall, TimeZone::Fixed { name, offset_secs: off })
+        }
+    } else {
+        (wall, TimeZone::Local)
+    };
+    Some(Time { unix_secs, nanos, zone, monotonic: None })
 }
 
-/// A date argument: our time strings or Unix seconds; anything else is "now", as in Sprig.
-fn date_arg(v: &Value) -> Time {
-    match v {
-        Value::String(s) => parse_rfc3339(s).unwrap_or_else(Time::now),
-        Value::Int(i) | Value::Int64(i) => Time { secs: *i, nanos: 0, offset: 0 },
-        _ => Time::now(),
+/// The length of a zone abbreviation at the start of `v`, by Go's rules: `GMT` with an optional
+/// signed hour offset (`GMT+2`), `ChST`, `MeST`, or three upper-case letters, or four or five
+/// ending in `T`.
+fn zone_abbreviation_len(v: &str) -> Option<usize> {
+    let b = v.as_bytes();
+    if v.starts_with("ChST") || v.starts_with("MeST") {
+        return Some(4);
+    }
+    if v.starts_with("GMT") {
+        let rest = &b[3..];
+        if let Some(&sign) = rest.first()
+            && (sign == b'+' || sign == b'-')
+        {
+            let digits = rest[1..].iter().take_while(|c| c.is_ascii_digit()).count();
+            let hours: Option<i64> = std::str::from_utf8(&rest[1..1 + digits]).ok().and_then(|s| s.parse().ok());
+            if hours.is_some_and(|h| h <= 23) {
+                return Some(4 + digits);
+            }
+        }
+        return Some(3);
+    }
+    let upper = b.iter().take_while(|c| c.is_ascii_uppercase()).count();
+    match upper {
+        3 => Some(3),
+        4 if b[3] == b'T' || v.starts_with("WITA") => Some(4),
+        5 if b[4] == b'T' => Some(5),
+        _ => None,
     }
 }
 
-/// A date argument that must be a `time.Time` (Go rejects anything else).
-fn time_arg(name: &str, v: &Value) -> Result<Time, FuncError> {
+/// A date argument as Sprig's `dateInZone` reads it: a time, Unix seconds as an `int` or
+/// `int64`, and the current time for anything else.
+fn date_arg(v: &Value) -> Time {
     match v {
-        Value::String(s) => {
-            parse_rfc3339(s).ok_or_else(|| FuncError::new(name, "wrong type for value; expected time.Time; got string"))
-        }
+        Value::Time(t) => t.clone(),
+        Value::Int(i) | Value::Int64(i) => Time::from_unix(*i, 0),
+        _ => now_time(),
+    }
+}
+
+/// A Go `time.Time` parameter.
+fn time_arg<'a>(name: &str, v: &'a Value) -> Result<&'a Time, FuncError> {
+    match v {
+        Value::Time(t) => Ok(t),
         other => Err(super::wrong_type(name, "time.Time", other)),
     }
 }
 
-fn zone_offset(name: &str, zone: &str) -> Result<i32, FuncError> {
-    match zone {
-        "" | "UTC" | "Local" => Ok(0),
+/// Go's `time.LoadLocation` for the zones we can resolve without a database; `Ok(None)` where
+/// Go fails to load the name (Sprig then uses UTC).
+fn load_location(name: &str, zone: &str) -> Result<Option<TimeZone>, FuncError> {
+    let fixed = |abbr: &str, hours: i32| TimeZone::Fixed { name: abbr.to_string(), offset_secs: hours * 3600 };
+    Ok(Some(match zone {
+        "" | "UTC" => TimeZone::Utc,
+        "Local" => TimeZone::Local,
+        "GMT" | "GMT0" | "GMT+0" | "GMT-0" | "Greenwich" | "Etc/GMT" | "Etc/GMT0" | "Etc/GMT+0" | "Etc/GMT-0"
+        | "Etc/Greenwich" => fixed("GMT", 0),
+        "UCT" | "Universal" | "Zulu" | "Etc/UTC" | "Etc/UCT" | "Etc/Universal" | "Etc/Zulu" => fixed("UTC", 0),
+        "EST" => fixed("EST", -5),
+        "MST" => fixed("MST", -7),
+        "HST" => fixed("HST", -10),
         z => {
-            if let Some(n) = z.strip_prefix("Etc/GMT") {
-                if n.is_empty() {
-                    return Ok(0);
-                }
-                let h: i32 = n.parse().map_err(|_| FuncError::new(name, "unknown time zone"))?;
-                if (-14..=12).contains(&h) {
-                    return Ok(-h * 3600);
-                }
+            if let Some(n) = z.strip_prefix("Etc/GMT")
+                && (n.starts_with('+') || n.starts_with('-'))
+                && let Ok(h) = n.parse::<i32>()
+                && (-14..=12).contains(&h)
+            {
+                // POSIX sign: Etc/GMT-2 is two hours east of UTC, abbreviated `+02`.
+                return Ok(Some(TimeZone::Fixed {
+                    name: format!("{}{:02}", if h > 0 { '-' } else { '+' }, h.abs()),
+                    offset_secs: -h * 3600,
+                }));
             }
-            if z.contains('/') {
-                Err(FuncError::new(name, "time zone not available (no time zone database)"))
-            } else {
-                Ok(0)
+            let with_dst = ["CET", "EET", "WET", "MET", "CST6CDT", "EST5EDT", "MST7MDT", "PST8PDT"];
+            if z.contains('/') || with_dst.contains(&z) {
+                return Err(FuncError::new(name, "time zone not available (no time zone database)"));
             }
+            return Ok(None);
         }
-    }
+    }))
 }
 
-fn in_zone(name: &str, t: Time, zone: &str) -> Result<Time, FuncError> {
-    Ok(Time { offset: zone_offset(name, zone)?, ..t })
+/// Sprig's `dateInZone`: `date` shown in `zone` with a Go layout.
+fn format_in_zone(name: &str, layout: &str, date: &Value, zone: &str) -> Result<Value, FuncError> {
+    let t = date_arg(date);
+    let zone = load_location(name, zone)?.unwrap_or(TimeZone::Utc);
+    // `In` drops the monotonic reading; it does not show in a layout anyway.
+    Ok(Value::String(format_layout(&Time { zone, monotonic: None, ..t }, layout)))
 }
 
 fn now(_: &FuncEnv, args: &[Value]) -> Result<Value, FuncError> {
     arity("now", args, 0)?;
-    Ok(Value::String(Time::now().rfc3339()))
+    Ok(Value::Time(now_time()))
 }
 
 fn date(_: &FuncEnv, args: &[Value]) -> Result<Value, FuncError> {
     arity("date", args, 2)?;
-    let layout = arg_str("date", &args[0])?;
-    let t = in_zone("date", date_arg(&args[1]), "Local")?;
-    Ok(Value::String(format_layout(&t, layout)))
+    format_in_zone("date", arg_str("date", &args[0])?, &args[1], "Local")
 }
 
 fn date_in_zone(_: &FuncEnv, args: &[Value]) -> Result<Value, FuncError> {
     arity("dateInZone", args, 3)?;
     let layout = arg_str("dateInZone", &args[0])?;
     let zone = arg_str("dateInZone", &args[2])?;
-    let t = in_zone("dateInZone", date_arg(&args[1]), zone)?;
-    Ok(Value::String(format_layout(&t, layout)))
+    format_in_zone("dateInZone", layout, &args[1], zone)
 }
 
 fn html_date(_: &FuncEnv, args: &[Value]) -> Result<Value, FuncError> {
     arity("htmlDate", args, 1)?;
-    Ok(Value::String(format_layout(&date_arg(&args[0]), "2006-01-02")))
+    format_in_zone("htmlDate", "2006-01-02", &args[0], "Local")
 }
 
 fn html_date_in_zone(_: &FuncEnv, args: &[Value]) -> Result<Value, FuncError> {
     arity("htmlDateInZone", args, 2)?;
     let zone = arg_str("htmlDateInZone", &args[1])?;
-    let t = in_zone("htmlDateInZone", date_arg(&args[0]), zone)?;
-    Ok(Value::String(format_layout(&t, "2006-01-02")))
+    format_in_zone("htmlDateInZone", "2006-01-02", &args[0], zone)
 }
 
 /// Go's `time.ParseDuration`, in nanoseconds.
-fn parse_duration(s: &str) -> Option<i128> {
+fn parse_duration(s: &str) -> Option<i64> {
     let (neg, mut rest) = match s.as_bytes().first() {
         Some(b'-') => (true, &s[1..]),
         Some(b'+') => (false, &s[1..]),
@@ -576,24 +703,21 @@ fn parse_duration(s: &str) -> Option<i128> {
             _ => return None,
         };
         match number.split_once('.') {
-            None => exact += number.parse::<i128>().ok()? * scale,
+            None => exact = exact.checked_add(number.parse::<i128>().ok()?.checked_mul(scale)?)?,
             Some((a, b)) => {
                 if a.is_empty() && b.is_empty() {
                     return None;
                 }
                 let int: i128 = if a.is_empty() { 0 } else { a.parse().ok()? };
-                exact += int * scale;
+                exact = exact.checked_add(int.checked_mul(scale)?)?;
                 if !b.is_empty() {
                     total += format!("0.{b}").parse::<f64>().ok()? * scale as f64;
                 }
             }
         }
     }
-    let v = exact + total as i128;
-    if v > i128::from(i64::MAX) {
-        return None;
-    }
-    Some(if neg { -v } else { v })
+    let v = exact.checked_add(total as i128)?;
+    i64::try_from(if neg { -v } else { v }).ok()
 }
 
 /// Go's `time.Duration.String`.
@@ -644,9 +768,9 @@ fn date_modify_impl(name: &str, args: &[Value], must: bool) -> Result<Value, Fun
     let d = arg_str(name, &args[0])?;
     let t = time_arg(name, &args[1])?;
     match parse_duration(d) {
-        Some(n) => Ok(Value::String(t.add_nanos(n).rfc3339())),
+        Some(n) => Ok(Value::Time(add(t, n))),
         None if must => Err(FuncError::new(name, "time: invalid duration")),
-        None => Ok(Value::String(t.rfc3339())),
+        None => Ok(Value::Time(t.clone())),
     }
 }
 
@@ -658,34 +782,42 @@ fn must_date_modify(_: &FuncEnv, args: &[Value]) -> Result<Value, FuncError> {
     date_modify_impl("mustDateModify", args, true)
 }
 
+/// Go's `Duration.Round(m)` for `m > 0`: halves away from zero, saturating.
+fn round_duration(d: i64, m: i64) -> i64 {
+    let (d, m) = (i128::from(d), i128::from(m));
+    let r = d.abs() % m;
+    let down = d.abs() - r;
+    let mag = if r + r < m { down } else { down + m };
+    let out = if d < 0 { -mag } else { mag };
+    out.clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64
+}
+
 fn ago(_: &FuncEnv, args: &[Value]) -> Result<Value, FuncError> {
     arity("ago", args, 1)?;
+    // Sprig's `dateAgo` reads a time or Unix seconds (`int`, `int64`); anything else is now.
     let t = date_arg(&args[0]);
-    let d = Time::now().nanos_since_epoch() - t.nanos_since_epoch();
-    // Round half away from zero to whole seconds, as time.Duration.Round does.
-    let s = 1_000_000_000i128;
-    let r = if d >= 0 { (d + s / 2) / s * s } else { -((-d + s / 2) / s * s) };
-    Ok(Value::String(format_duration(r)))
+    let since = sub(&now_time(), &t);
+    Ok(Value::String(format_duration(i128::from(round_duration(since, 1_000_000_000)))))
 }
 
 fn duration(_: &FuncEnv, args: &[Value]) -> Result<Value, FuncError> {
     arity("duration", args, 1)?;
+    // Sprig v3.3 reads a decimal string or an `int64`; any other type (an `int` too) is 0.
     let n: i64 = match &args[0] {
         Value::String(s) => s.parse().unwrap_or(0),
-        Value::Int(i) | Value::Int64(i) => *i,
+        Value::Int64(i) => *i,
         _ => 0,
     };
-    Ok(Value::String(format_duration(i128::from(n) * 1_000_000_000)))
+    // `time.Duration(n) * time.Second` wraps on overflow in Go.
+    Ok(Value::String(format_duration(i128::from(n.wrapping_mul(1_000_000_000)))))
 }
 
 fn duration_round(_: &FuncEnv, args: &[Value]) -> Result<Value, FuncError> {
     arity("durationRound", args, 1)?;
     let d: i128 = match &args[0] {
-        Value::String(s) => match parse_rfc3339(s) {
-            Some(t) => Time::now().nanos_since_epoch() - t.nanos_since_epoch(),
-            None => parse_duration(s).unwrap_or(0),
-        },
+        Value::String(s) => parse_duration(s).map_or(0, i128::from),
         Value::Int64(i) => i128::from(*i),
+        Value::Time(t) => i128::from(sub(&now_time(), t)),
         _ => 0,
     };
     let u = d.unsigned_abs();
@@ -700,7 +832,6 @@ fn duration_round(_: &FuncEnv, args: &[Value]) -> Result<Value, FuncError> {
     ];
     for (size, suffix) in units {
         if u > size {
-            let suffix = if suffix == "mo" { "m" } else { suffix };
             return Ok(Value::String(format!("{}{suffix}", u / size)));
         }
     }
@@ -711,10 +842,10 @@ fn to_date_impl(name: &str, args: &[Value], must: bool) -> Result<Value, FuncErr
     arity(name, args, 2)?;
     let layout = arg_str(name, &args[0])?;
     let s = arg_str(name, &args[1])?;
-    match parse_layout(layout, s, 0) {
-        Some(t) => Ok(Value::String(t.rfc3339())),
+    match parse_layout(layout, s) {
+        Some(t) => Ok(Value::Time(t)),
         None if must => Err(FuncError::new(name, "parsing time: the value does not match the layout")),
-        None => Ok(Value::String("0001-01-01T00:00:00Z".into())),
+        None => Ok(Value::Time(Time::zero())),
     }
 }
 
@@ -728,7 +859,7 @@ fn must_to_date(_: &FuncEnv, args: &[Value]) -> Result<Value, FuncError> {
 
 fn unix_epoch(_: &FuncEnv, args: &[Value]) -> Result<Value, FuncError> {
     arity("unixEpoch", args, 1)?;
-    Ok(Value::String(time_arg("unixEpoch", &args[0])?.secs.to_string()))
+    Ok(Value::String(time_arg("unixEpoch", &args[0])?.unix_secs.to_string()))
 }
 
 #[cfg(test)]
@@ -737,6 +868,13 @@ mod tests {
 
     fn call(f: Function, args: &[Value]) -> Result<Value, FuncError> {
         f(&FuncEnv::default(), args)
+    }
+
+    fn time(v: Result<Value, FuncError>) -> Time {
+        match v {
+            Ok(Value::Time(t)) => t,
+            other => panic!("not a time: {other:?}"),
+        }
     }
 
     #[test]
@@ -750,20 +888,41 @@ mod tests {
             call(date, &[Value::from("Mon Jan _2 3:4:5 PM MST 2006"), t.clone()]),
             Ok(Value::from("Mon Jan  2 3:4:5 PM UTC 2006"))
         );
-        let z = call(date_in_zone, &[Value::from("15:04 -07:00"), t, Value::from("Etc/GMT-2")]);
-        assert_eq!(z, Ok(Value::from("17:04 +02:00")));
+        let z = call(date_in_zone, &[Value::from("15:04 MST -07:00"), t, Value::from("Etc/GMT-2")]);
+        assert_eq!(z, Ok(Value::from("17:04 +02 +02:00")));
     }
 
     #[test]
-    fn to_date_parses_and_unix_epoch_reads_back() {
+    fn times_print_like_go_time_string() {
+        let t = time(call(to_date, &[Value::from("2006-01-02"), Value::from("2024-02-29")]));
+        assert_eq!(t.zone, TimeZone::Local);
+        assert_eq!(time_string(&t), "2024-02-29 00:00:00 +0000 UTC");
+        assert_eq!(time_go_syntax(&t), "time.Date(2024, time.February, 29, 0, 0, 0, 0, time.Local)");
+        let layout = Value::from("2006-01-02T15:04:05Z07:00");
+        let f = time(call(to_date, &[layout, Value::from("2024-02-29T10:00:00.5+02:00")]));
+        assert_eq!(time_string(&f), "2024-02-29 10:00:00.5 +0200 +0200");
+        assert_eq!(time_json(&f), Ok("2024-02-29T10:00:00.5+02:00".to_string()));
+        let m = Time { monotonic: Some(1_500_000_001), ..Time::from_unix(0, 0) };
+        assert_eq!(time_string(&m), "1970-01-01 00:00:00 +0000 UTC m=+1.500000001");
+        assert_eq!(time_string(&Time::zero()), "0001-01-01 00:00:00 +0000 UTC");
+    }
+
+    #[test]
+    fn to_date_failures_give_the_zero_time_and_must_to_date_fails() {
+        let bad = [Value::from("2006-01-02"), Value::from("nope")];
+        assert_eq!(time(call(to_date, &bad)), Time::zero());
+        assert!(call(must_to_date, &bad).is_err());
         let d = call(to_date, &[Value::from("2006-01-02"), Value::from("2017-12-31")]).unwrap();
-        assert_eq!(d, Value::from("2017-12-31T00:00:00Z"));
         assert_eq!(call(unix_epoch, &[d]), Ok(Value::from("1514678400")));
-        assert_eq!(
-            call(to_date, &[Value::from("2006-01-02"), Value::from("nope")]),
-            Ok(Value::from("0001-01-01T00:00:00Z"))
-        );
-        assert!(call(must_to_date, &[Value::from("2006-01-02"), Value::from("nope")]).is_err());
+    }
+
+    #[test]
+    fn strings_are_not_times() {
+        // Sprig's date argument: a string means "now"; a time.Time parameter rejects it.
+        assert!(call(unix_epoch, &[Value::from("2017-12-31T00:00:00Z")]).is_err());
+        assert!(call(date_modify, &[Value::from("1h"), Value::from("2017-12-31T00:00:00Z")]).is_err());
+        let year = call(date, &[Value::from("2006"), Value::from("1999-01-01T00:00:00Z")]).unwrap();
+        assert_ne!(year, Value::from("1999"));
     }
 
     #[test]
@@ -775,13 +934,39 @@ mod tests {
         assert_eq!(parse_duration("1h30m"), Some(5_400_000_000_000));
         assert_eq!(parse_duration("-1.5h"), Some(-5_400_000_000_000));
         assert_eq!(parse_duration("1d"), None);
+        assert_eq!(parse_duration("99999999999999999999999999999999999999h"), None);
+        assert_eq!(call(duration, &[Value::Int(95)]), Ok(Value::from("0s")));
+        assert_eq!(call(duration, &[Value::Int64(95)]), Ok(Value::from("1m35s")));
+        assert_eq!(call(duration_round, &[Value::from("2400h5s")]), Ok(Value::from("3mo")));
+        assert_eq!(round_duration(1_500_000_000, 1_000_000_000), 2_000_000_000);
+        assert_eq!(round_duration(-1_500_000_000, 1_000_000_000), -2_000_000_000);
+        assert_eq!(round_duration(-1_400_000_000, 1_000_000_000), -1_000_000_000);
     }
 
     #[test]
-    fn date_modify_adds_a_go_duration() {
-        let t = Value::from("2024-01-01T00:00:00Z");
-        assert_eq!(call(date_modify, &[Value::from("-1.5h"), t.clone()]), Ok(Value::from("2023-12-31T22:30:00Z")));
+    fn date_modify_adds_a_go_duration_and_keeps_the_zone() {
+        let t = Value::Time(Time::from_unix(1_704_067_200, 0)); // 2024-01-01T00:00:00Z
+        let back = time(call(date_modify, &[Value::from("-1.5h"), t.clone()]));
+        assert_eq!(time_string(&back), "2023-12-31 22:30:00 +0000 UTC");
         assert_eq!(call(date_modify, &[Value::from("bad"), t.clone()]), Ok(t.clone()));
         assert!(call(must_date_modify, &[Value::from("bad"), t]).is_err());
+    }
+
+    #[test]
+    fn now_is_local_with_a_monotonic_reading() {
+        let n = time(call(now, &[]));
+        assert_eq!(n.zone, TimeZone::Local);
+        assert!(n.monotonic.is_some());
+        assert!(time_string(&n).contains(" +0000 UTC m=+"));
+        assert_eq!(call(ago, &[Value::Time(n)]), Ok(Value::from("0s")));
+    }
+
+    #[test]
+    fn zones_without_a_database() {
+        assert!(call(date_in_zone, &[Value::from("15"), Value::Int(0), Value::from("Europe/Paris")]).is_err());
+        let unknown = call(date_in_zone, &[Value::from("15 MST"), Value::Int(0), Value::from("foobar")]);
+        assert_eq!(unknown, Ok(Value::from("00 UTC")));
+        let est = call(date_in_zone, &[Value::from("15 MST"), Value::Int(0), Value::from("EST")]);
+        assert_eq!(est, Ok(Value::from("19 EST")));
     }
 }

@@ -76,9 +76,10 @@ fn fail(_: &FuncEnv, args: &[Value]) -> Result<Value, FuncError> {
 // ---------------------------------------------------------------------------------------------
 // JSON.
 
-/// Why a value cannot be encoded (Go's `json: unsupported value: NaN`).
+/// Why a value cannot be encoded: the text after `json: ` in Go's error
+/// (`unsupported value: NaN`).
 #[derive(Debug)]
-struct Unsupported(&'static str);
+struct Unsupported(String);
 
 /// Go's JSON string escaping.
 pub(crate) fn json_string(out: &mut String, s: &str, escape_html: bool) {
@@ -126,12 +127,22 @@ fn encode_json(out: &mut String, v: &Value, escape_html: bool, indent: Option<us
         Value::Int(i) | Value::Int64(i) => out.push_str(&i.to_string()),
         Value::Float(f) => {
             if !f.is_finite() {
-                return Err(Unsupported(if f.is_nan() { "NaN" } else { "infinity" }));
+                let what = match (f.is_nan(), *f > 0.0) {
+                    (true, _) => "NaN",
+                    (false, true) => "+Inf",
+                    (false, false) => "-Inf",
+                };
+                return Err(Unsupported(format!("unsupported value: {what}")));
             }
             out.push_str(&json_float(*f));
         }
         Value::String(s) => json_string(out, s, escape_html),
         Value::Bytes(b) => json_string(out, &super::encoding::base64_std(b), escape_html),
+        // `time.Time` marshals itself: RFC 3339 with nanoseconds, in quotes.
+        Value::Time(t) => match super::dates::time_json(t) {
+            Ok(s) => json_string(out, &s, escape_html),
+            Err(why) => return Err(Unsupported(format!("error calling MarshalJSON for type time.Time: {why}"))),
+        },
         Value::List(l) => {
             if l.is_empty() {
                 out.push_str("[]");
@@ -178,7 +189,7 @@ fn json_impl(name: &str, args: &[Value], escape_html: bool, pretty: bool, must: 
     let mut out = String::new();
     match encode_json(&mut out, &args[0], escape_html, pretty.then_some(0)) {
         Ok(()) => Ok(Value::String(out)),
-        Err(Unsupported(what)) if must => Err(FuncError::new(name, format!("json: unsupported value: {what}"))),
+        Err(Unsupported(what)) if must => Err(FuncError::new(name, format!("json: {what}"))),
         Err(_) => Ok(Value::String(String::new())),
     }
 }
@@ -254,7 +265,8 @@ fn type_is_like(_: &FuncEnv, args: &[Value]) -> Result<Value, FuncError> {
     arity("typeIsLike", args, 2)?;
     let target = arg_str("typeIsLike", &args[0])?;
     let t = args[1].type_name();
-    Ok(Value::Bool(target == t || target.strip_prefix('*') == Some(t)))
+    // Sprig: `target == t || "*"+target == t`.
+    Ok(Value::Bool(target == t || t.strip_prefix('*') == Some(target)))
 }
 
 fn kind_of(_: &FuncEnv, args: &[Value]) -> Result<Value, FuncError> {

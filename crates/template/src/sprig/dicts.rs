@@ -119,25 +119,34 @@ fn omit(_: &FuncEnv, args: &[Value]) -> Result<Value, FuncError> {
     Ok(Value::Map(m.iter().filter(|(k, _)| !drop.contains(&k.as_str())).map(|(k, v)| (k.clone(), v.clone())).collect()))
 }
 
-/// mergo's map merge: without `overwrite`, a source value fills a missing or empty (zero)
-/// destination value; with it, a non-empty source value replaces the destination. Nested maps
-/// merge recursively.
+/// mergo's (0.3.x, as Sprig 3.2.3 links it) merge of `map[string]interface{}` values, checked
+/// against it:
+/// - a nil source value is skipped, or with `overwrite` stored as nil;
+/// - a missing destination key takes the source value;
+/// - two maps merge recursively;
+/// - a source list replaces the destination with `overwrite`;
+/// - a non-empty destination map or list is kept when the source is a map or a list;
+/// - otherwise the source value replaces the destination when `overwrite` is set (even an empty
+///   one such as `""` or `0`) or when the destination is empty.
 fn merge_into(dst: &mut Map, src: &Map, overwrite: bool) {
     for (k, sv) in src {
-        match dst.get_mut(k) {
-            None => {
-                dst.insert(k.clone(), sv.clone());
+        if matches!(sv, Value::Nil) {
+            if overwrite {
+                dst.insert(k.clone(), Value::Nil);
             }
-            Some(Value::Map(dm)) if matches!(sv, Value::Map(_)) => {
-                if let Value::Map(sm) = sv {
-                    merge_into(dm, sm, overwrite);
-                }
-            }
-            Some(dv) => {
-                if (overwrite && !is_empty(sv)) || (!overwrite && is_empty(dv)) {
-                    *dv = sv.clone();
-                }
-            }
+            continue;
+        }
+        let Some(dv) = dst.get_mut(k) else {
+            dst.insert(k.clone(), sv.clone());
+            continue;
+        };
+        if let (Value::Map(dm), Value::Map(sm)) = (&mut *dv, sv) {
+            merge_into(dm, sm, overwrite);
+            continue;
+        }
+        let keep = matches!(sv, Value::Map(_) | Value::List(_)) && !is_empty(dv);
+        if (overwrite && matches!(sv, Value::List(_))) || (!keep && (overwrite || is_empty(dv))) {
+            *dv = sv.clone();
         }
     }
 }
@@ -180,6 +189,10 @@ fn dig(_: &FuncEnv, args: &[Value]) -> Result<Value, FuncError> {
 
 fn deep_copy(_: &FuncEnv, args: &[Value]) -> Result<Value, FuncError> {
     arity("deepCopy", args, 1)?;
+    if matches!(args[0], Value::Nil) {
+        // copystructure.Copy(nil) fails (Sprig's deepCopy panics, mustDeepCopy errors).
+        return Err(FuncError::new("deepCopy", "copy: nil value"));
+    }
     Ok(args[0].clone())
 }
 

@@ -57,6 +57,7 @@ pub(crate) fn kind_name(v: &Value) -> &'static str {
         Value::String(_) => "string",
         Value::Bytes(_) | Value::List(_) => "slice",
         Value::Map(_) => "map",
+        Value::Time(_) => "struct",
     }
 }
 

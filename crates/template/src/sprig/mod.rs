@@ -11,9 +11,7 @@
 //! integers were literals); `interface{}` parameters accept anything. Errors name the function
 //! and the problem, never the argument values.
 //!
-//! Times: [`Value`] has no time variant, so a `time.Time` is represented as a
-//! [`Value::String`] holding RFC 3339 with nanoseconds (`2006-01-02T15:04:05.999999999Z07:00`);
-//! see [`dates`].
+//! Times are [`Value::Time`] (Go's `time.Time`); see [`dates`].
 
 pub mod dates;
 pub mod defaults;
@@ -110,49 +108,9 @@ pub(crate) fn strval(v: &Value) -> String {
     }
 }
 
-/// Go's `fmt.Sprintf("%v", v)` for template values.
+/// Go's `fmt.Sprintf("%v", v)` for template values (the engine's own formatter).
 pub(crate) fn fmt_v(v: &Value) -> String {
-    let mut out = String::new();
-    write_v(&mut out, v);
-    out
-}
-
-fn write_v(out: &mut String, v: &Value) {
-    match v {
-        Value::Nil => out.push_str("<nil>"),
-        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-        Value::Int(i) | Value::Int64(i) => out.push_str(&i.to_string()),
-        Value::Float(f) => out.push_str(&go_float_g(*f)),
-        Value::String(s) => out.push_str(s),
-        Value::Bytes(b) => {
-            out.push('[');
-            let parts: Vec<String> = b.iter().map(u8::to_string).collect();
-            out.push_str(&parts.join(" "));
-            out.push(']');
-        }
-        Value::List(l) => {
-            out.push('[');
-            for (i, item) in l.iter().enumerate() {
-                if i > 0 {
-                    out.push(' ');
-                }
-                write_v(out, item);
-            }
-            out.push(']');
-        }
-        Value::Map(m) => {
-            out.push_str("map[");
-            for (i, (k, item)) in m.iter().enumerate() {
-                if i > 0 {
-                    out.push(' ');
-                }
-                out.push_str(k);
-                out.push(':');
-                write_v(out, item);
-            }
-            out.push(']');
-        }
-    }
+    crate::format::sprintf("%v", std::slice::from_ref(v))
 }
 
 /// The shortest round-trip decimal digits of a finite, non-zero float and its decimal exponent:
@@ -165,13 +123,8 @@ fn shortest_digits(f: f64) -> (String, i32) {
     (digits, exp.parse().unwrap_or(0))
 }
 
-/// Go's `strconv.FormatFloat(f, 'g', -1, 64)`, which is also what `%v` prints.
-pub(crate) fn go_float_g(f: f64) -> String {
-    go_float_shortest(f, |exp, _| !(-4..6).contains(&exp))
-}
-
 /// Go's `strconv.FormatFloat(f, 'e', -1, 64)`-or-`'f'` choice made by a predicate on the decimal
-/// exponent; shared by `%v` and `encoding/json`.
+/// exponent (`encoding/json`'s choice).
 pub(crate) fn go_float_shortest(f: f64, use_exp: impl Fn(i32, usize) -> bool) -> String {
     if f.is_nan() {
         return "NaN".into();

@@ -248,12 +248,24 @@ fn title(_: &FuncEnv, args: &[Value]) -> Result<Value, FuncError> {
 }
 
 fn untitle(_: &FuncEnv, args: &[Value]) -> Result<Value, FuncError> {
+    // goutils.Uncapitalize: the first letter of every whitespace-separated word.
     let st = one_str("untitle", args)?;
-    let mut chars = st.chars();
-    match chars.next() {
-        Some(first) => s(format!("{}{}", map_char(first, false), chars.as_str())),
-        None => s(""),
-    }
+    let mut next = true;
+    let out = st
+        .chars()
+        .map(|c| {
+            if c.is_whitespace() {
+                next = true;
+                c
+            } else if next {
+                next = false;
+                map_char(c, false)
+            } else {
+                c
+            }
+        })
+        .collect::<String>();
+    s(out)
 }
 
 fn repeat(env: &FuncEnv, args: &[Value]) -> Result<Value, FuncError> {
@@ -284,7 +296,11 @@ fn trim_prefix(_: &FuncEnv, args: &[Value]) -> Result<Value, FuncError> {
 }
 
 fn nospace(_: &FuncEnv, args: &[Value]) -> Result<Value, FuncError> {
-    s(one_str("nospace", args)?.chars().filter(|c| !c.is_whitespace()).collect::<String>())
+    // goutils.DeleteWhiteSpace reads the string byte by byte, each byte as a rune: a multi-byte
+    // character comes out as its bytes' Latin-1 characters (`é` becomes `Ã©`), and the bytes
+    // 0x85 and 0xA0 count as spaces.
+    let out = one_str("nospace", args)?.bytes().map(char::from).filter(|c| !c.is_whitespace()).collect::<String>();
+    s(out)
 }
 
 fn initials(_: &FuncEnv, args: &[Value]) -> Result<Value, FuncError> {
@@ -317,61 +333,251 @@ fn swapcase(_: &FuncEnv, args: &[Value]) -> Result<Value, FuncError> {
         .collect::<String>())
 }
 
-/// Splits into words the way xstrings' case converters do: on spaces, `_`, `-`, `.`, and at
-/// lower-to-upper and letter-digit boundaries; an upper-case run keeps its last letter for the
-/// next word (`HTTPServer` is `HTTP`, `Server`).
-fn words(st: &str) -> Vec<String> {
-    let chars: Vec<char> = st.chars().collect();
-    let mut out: Vec<String> = Vec::new();
-    let mut cur = String::new();
-    for (i, &c) in chars.iter().enumerate() {
-        if c.is_whitespace() || c == '_' || c == '-' || c == '.' {
-            if !cur.is_empty() {
-                out.push(std::mem::take(&mut cur));
-            }
-            continue;
-        }
-        if let Some(&p) = cur.chars().last().as_ref() {
-            let next_lower = chars.get(i + 1).is_some_and(|n| n.is_lowercase());
-            let boundary = (p.is_lowercase() && c.is_uppercase())
-                || (p.is_uppercase() && c.is_uppercase() && next_lower)
-                || (p.is_alphabetic() && c.is_numeric())
-                || (p.is_numeric() && c.is_alphabetic());
-            if boundary {
-                out.push(std::mem::take(&mut cur));
-            }
-        }
-        cur.push(c);
-    }
-    if !cur.is_empty() {
-        out.push(cur);
-    }
-    out
+// huandu/xstrings 1.3.3 (the version Sprig 3.2.3 pins): `ToSnakeCase`, `ToKebabCase` and
+// `ToCamelCase`, ported rune for rune. Go decodes an invalid byte as U+FFFD; a Rust string has
+// none, so a literal U+FFFD plays that part.
+
+const RUNE_ERROR: char = '\u{FFFD}';
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Word {
+    Invalid,
+    Number,
+    Upper,
+    Alphabet,
+    Connector,
+    Punct,
+    Other,
 }
 
-fn delimited(st: &str, sep: &str) -> String {
-    words(st).iter().map(|w| to_lower(w)).collect::<Vec<_>>().join(sep)
+fn is_connector(c: char) -> bool {
+    c == '-' || c == '_' || c.is_whitespace()
+}
+
+/// A letter that is not a CJK ideograph (xstrings `isAlphabet`).
+fn is_alphabet(c: char) -> bool {
+    c.is_alphabetic()
+        && !(('\u{4E00}'..='\u{9FCC}').contains(&c)
+            || ('\u{3400}'..='\u{4D85}').contains(&c)
+            || ('\u{20000}'..='\u{2B81D}').contains(&c))
+}
+
+/// Go's `unicode.IsPunct` (general category P): exact for ASCII and Latin-1, the common
+/// punctuation blocks beyond.
+fn is_punct(c: char) -> bool {
+    matches!(c,
+        '!'..='#' | '%'..='*' | ','..='/' | ':' | ';' | '?' | '@' | '['..=']' | '_' | '{' | '}'
+        | '\u{A1}' | '\u{A7}' | '\u{AB}' | '\u{B6}' | '\u{B7}' | '\u{BB}' | '\u{BF}'
+        | '\u{2010}'..='\u{2027}' | '\u{2030}'..='\u{2043}' | '\u{2045}'..='\u{2051}' | '\u{2053}'..='\u{205E}'
+        | '\u{3001}'..='\u{3003}' | '\u{3008}'..='\u{3011}' | '\u{3014}'..='\u{301F}'
+        | '\u{FF01}'..='\u{FF03}' | '\u{FF05}'..='\u{FF0A}' | '\u{FF0C}'..='\u{FF0F}' | '\u{FF1A}' | '\u{FF1B}'
+        | '\u{FF1F}' | '\u{FF20}' | '\u{FF3B}'..='\u{FF3D}' | '\u{FF3F}' | '\u{FF5B}' | '\u{FF5D}')
+}
+
+/// xstrings `nextValidRune`: the first rune that is not U+FFFD and the bytes up to and including
+/// it; `prev` and every byte when there is none.
+fn next_valid(st: &str, prev: char) -> (char, usize) {
+    let mut size = 0;
+    for c in st.chars() {
+        size += c.len_utf8();
+        if c != RUNE_ERROR {
+            return (c, size);
+        }
+    }
+    (prev, size)
+}
+
+/// Advances over runes satisfying `keep`, from `offset`; returns the new offset and the rune that
+/// stopped it.
+fn scan(st: &str, mut offset: usize, mut r: char, keep: impl Fn(char, usize) -> bool) -> (usize, char) {
+    while offset < st.len() {
+        let (next, size) = next_valid(&st[offset..], r);
+        r = next;
+        if !keep(r, size) {
+            break;
+        }
+        offset += size;
+    }
+    (offset, r)
+}
+
+/// xstrings `nextWord`: the type of the next word, the word, and the rest.
+fn next_word(st: &str) -> (Word, &str, &str) {
+    if st.is_empty() {
+        return (Word::Invalid, "", "");
+    }
+    let (r, size) = next_valid(st, RUNE_ERROR);
+    let mut offset = size;
+    if r == RUNE_ERROR {
+        return (Word::Invalid, &st[..offset], &st[offset..]);
+    }
+    let wt = if is_connector(r) {
+        offset = scan(st, offset, r, |c, _| is_connector(c)).0;
+        Word::Connector
+    } else if is_punct(r) {
+        offset = scan(st, offset, r, |c, _| is_punct(c)).0;
+        Word::Punct
+    } else if r.is_uppercase() {
+        if offset < st.len() {
+            let (next, size) = next_valid(&st[offset..], r);
+            if next.is_uppercase() {
+                // An upper-case run; its last letter starts the next word when a letter follows
+                // (`HTTPServer` is `HTTP`, `Server`).
+                let mut prev_size = size;
+                offset += size;
+                let mut r = next;
+                while offset < st.len() {
+                    let (n, sz) = next_valid(&st[offset..], r);
+                    r = n;
+                    if !r.is_uppercase() {
+                        break;
+                    }
+                    prev_size = sz;
+                    offset += sz;
+                }
+                if offset < st.len() && is_alphabet(r) {
+                    offset -= prev_size;
+                }
+            } else if is_alphabet(next) {
+                offset += size;
+                offset = scan(st, offset, next, |c, _| is_alphabet(c) && !c.is_uppercase()).0;
+            }
+        }
+        Word::Upper
+    } else if is_alphabet(r) {
+        offset = scan(st, offset, r, |c, _| is_alphabet(c) && !c.is_uppercase()).0;
+        Word::Alphabet
+    } else if r.is_numeric() {
+        offset = scan(st, offset, r, |c, _| c.is_numeric()).0;
+        Word::Number
+    } else {
+        offset = scan(st, offset, r, |c, size| {
+            !(size == 0 || is_connector(c) || is_alphabet(c) || c.is_numeric() || is_punct(c))
+        })
+        .0;
+        Word::Other
+    };
+    (wt, &st[..offset], &st[offset..])
+}
+
+/// xstrings `toLower`: upper-case and connector words are lowered, connectors replaced.
+fn push_lower(buf: &mut String, wt: Word, word: &str, connector: char) {
+    if wt != Word::Upper && wt != Word::Connector {
+        buf.push_str(word);
+        return;
+    }
+    for c in word.chars() {
+        if is_connector(c) {
+            buf.push(connector);
+        } else if c.is_uppercase() {
+            buf.push(map_char(c, false));
+        } else {
+            buf.push(c);
+        }
+    }
+}
+
+/// xstrings `camelCaseToLowerCase`.
+fn delimited(st: &str, connector: char) -> String {
+    let mut buf = String::with_capacity(st.len() + 8);
+    if st.is_empty() {
+        return buf;
+    }
+    let (mut wt, mut word, mut remaining) = next_word(st);
+    while !remaining.is_empty() {
+        if wt != Word::Connector {
+            push_lower(&mut buf, wt, word, connector);
+        }
+        let (prev, last) = (wt, word);
+        (wt, word, remaining) = next_word(remaining);
+        match prev {
+            Word::Number => {
+                while wt == Word::Alphabet || wt == Word::Number {
+                    push_lower(&mut buf, wt, word, connector);
+                    (wt, word, remaining) = next_word(remaining);
+                }
+                if !matches!(wt, Word::Invalid | Word::Punct | Word::Connector) {
+                    buf.push(connector);
+                }
+            }
+            Word::Connector => push_lower(&mut buf, prev, last, connector),
+            Word::Punct => {}
+            _ => {
+                if wt != Word::Number {
+                    if !matches!(wt, Word::Connector | Word::Punct) {
+                        buf.push(connector);
+                    }
+                } else if !remaining.is_empty() {
+                    let number = word;
+                    (wt, word, remaining) = next_word(remaining);
+                    if wt == Word::Alphabet {
+                        buf.push(connector);
+                        push_lower(&mut buf, Word::Number, number, connector);
+                        while wt == Word::Alphabet || wt == Word::Number {
+                            push_lower(&mut buf, wt, word, connector);
+                            (wt, word, remaining) = next_word(remaining);
+                        }
+                        if !matches!(wt, Word::Invalid | Word::Connector | Word::Punct) {
+                            buf.push(connector);
+                        }
+                    } else {
+                        push_lower(&mut buf, Word::Number, number, connector);
+                        if !matches!(wt, Word::Connector | Word::Punct) {
+                            buf.push(connector);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    push_lower(&mut buf, wt, word, connector);
+    buf
 }
 
 fn snakecase(_: &FuncEnv, args: &[Value]) -> Result<Value, FuncError> {
-    s(delimited(one_str("snakecase", args)?, "_"))
+    s(delimited(one_str("snakecase", args)?, '_'))
 }
 
 fn kebabcase(_: &FuncEnv, args: &[Value]) -> Result<Value, FuncError> {
-    s(delimited(one_str("kebabcase", args)?, "-"))
+    s(delimited(one_str("kebabcase", args)?, '-'))
 }
 
+/// xstrings `ToCamelCase`: connectors (`-`, `_`, spaces) are dropped and the next rune upper-cased,
+/// other runes lowered; leading connectors, a run's extra connectors and a trailing connector stay.
 fn camelcase(_: &FuncEnv, args: &[Value]) -> Result<Value, FuncError> {
     let st = one_str("camelcase", args)?;
-    let mut out = String::new();
-    for part in st.split(['_', ' ', '-']) {
-        let lower = to_lower(part);
-        let mut chars = lower.chars();
-        if let Some(first) = chars.next() {
-            out.push(map_char(first, true));
-            out.push_str(chars.as_str());
+    let mut out = String::with_capacity(st.len());
+    let mut chars = st.chars();
+    let mut r0 = None;
+    for c in chars.by_ref() {
+        if !is_connector(c) {
+            r0 = Some(map_char(c, true));
+            break;
+        }
+        out.push(c);
+    }
+    let Some(mut r0) = r0 else {
+        // Only connectors: Go writes the last one a second time.
+        if let Some(last) = st.chars().last() {
+            out.push(last);
+        }
+        return s(out);
+    };
+    for c in chars {
+        let r1 = r0;
+        r0 = c;
+        if is_connector(r0) && is_connector(r1) {
+            out.push(r1);
+            continue;
+        }
+        if is_connector(r1) {
+            r0 = map_char(r0, true);
+        } else {
+            r0 = map_char(r0, false);
+            out.push(r1);
         }
     }
+    out.push(r0);
     s(out)
 }
 
@@ -508,7 +714,8 @@ fn indent_str(env: &FuncEnv, name: &str, args: &[Value]) -> Result<String, FuncE
     arity(name, args, 2)?;
     let spaces = arg_int(name, &args[0])?;
     let st = arg_str(name, &args[1])?;
-    let spaces = usize::try_from(spaces).unwrap_or(0);
+    // Go's strings.Repeat panics on a negative count.
+    let spaces = usize::try_from(spaces).map_err(|_| FuncError::new(name, "strings: negative Repeat count"))?;
     let lines = st.matches('\n').count() + 1;
     check_size(name, env, st.len().saturating_add(spaces.saturating_mul(lines)))?;
     let pad = " ".repeat(spaces);

@@ -35,6 +35,8 @@ fn normalise(v: &Value) -> Result<Value, ()> {
             }
         }
         Value::Bytes(b) => Value::String(super::encoding::base64_std(b)),
+        // ESO marshals through JSON: a time becomes its RFC 3339 string.
+        Value::Time(t) => Value::String(super::dates::time_json(t).map_err(|_| ())?),
         Value::List(l) => Value::List(l.iter().map(normalise).collect::<Result<_, _>>()?),
         Value::Map(m) => Value::Map(m.iter().map(|(k, v)| Ok((k.clone(), normalise(v)?))).collect::<Result<_, ()>>()?),
         other => other.clone(),
@@ -500,6 +502,8 @@ fn write_scalar(out: &mut Out, v: &Value, indent: usize) {
         Value::List(_) => out.push_str("[]"),
         Value::Map(_) => out.push_str("{}"),
         Value::Bytes(_) => {}
+        // `normalise` has turned times into strings.
+        Value::Time(_) => {}
     }
 }
 
@@ -559,7 +563,12 @@ fn write_block(out: &mut Out, v: &Value, indent: usize) {
 pub(crate) fn to_yaml_string(v: &Value) -> Option<String> {
     let v = normalise(v).ok()?;
     let mut out = Out { text: String::new(), column: 0 };
-    write_block(&mut out, &v, 0);
+    if is_block(&v) {
+        write_block(&mut out, &v, 0);
+    } else {
+        // Scalars, and empty lists and maps (`[]`, `{}`).
+        write_scalar(&mut out, &v, 2);
+    }
     Some(out.text)
 }
 
