@@ -181,14 +181,14 @@ mod tests {
 
     #[test]
     fn floats_print_like_go_percent_v() {
-        assert_eq!(go_float_g(1.0), "1");
-        assert_eq!(go_float_g(1.5), "1.5");
-        assert_eq!(go_float_g(123456.0), "123456");
-        assert_eq!(go_float_g(1234567.0), "1.234567e+06");
-        assert_eq!(go_float_g(0.0001), "0.0001");
-        assert_eq!(go_float_g(0.00001), "1e-05");
-        assert_eq!(go_float_g(-2.5), "-2.5");
-        assert_eq!(go_float_g(1e21), "1e+21");
+        assert_eq!(fmt_v(&Value::Float(1.0)), "1");
+        assert_eq!(fmt_v(&Value::Float(1.5)), "1.5");
+        assert_eq!(fmt_v(&Value::Float(123456.0)), "123456");
+        assert_eq!(fmt_v(&Value::Float(1234567.0)), "1.234567e+06");
+        assert_eq!(fmt_v(&Value::Float(0.0001)), "0.0001");
+        assert_eq!(fmt_v(&Value::Float(0.00001)), "1e-05");
+        assert_eq!(fmt_v(&Value::Float(-2.5)), "-2.5");
+        assert_eq!(fmt_v(&Value::Float(1e21)), "1e+21");
     }
 
     #[test]
