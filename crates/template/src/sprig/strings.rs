@@ -32,6 +32,7 @@ pub fn functions() -> Vec<(&'static str, Function)> {
         ("nospace", nospace),
         ("initials", initials),
         ("swapcase", swapcase),
+        ("shuffle", shuffle),
         ("snakecase", snakecase),
         ("camelcase", camelcase),
         ("kebabcase", kebabcase),
@@ -316,6 +317,21 @@ fn initials(_: &FuncEnv, args: &[Value]) -> Result<Value, FuncError> {
         }
     }
     s(out)
+}
+
+/// Sprig's `shuffle`: the string's characters in a random order (xstrings.Shuffle, a
+/// Fisher-Yates shuffle of runes), from the OS random generator.
+fn shuffle(_: &FuncEnv, args: &[Value]) -> Result<Value, FuncError> {
+    let st = one_str("shuffle", args)?;
+    let mut chars: Vec<char> = st.chars().collect();
+    for i in (1..chars.len()).rev() {
+        let mut b = [0u8; 8];
+        getrandom::fill(&mut b).map_err(|_| FuncError::new("shuffle", "the system random generator failed"))?;
+        // The modulo bias is below 2^-50 for any string a template can hold.
+        let j = (u64::from_le_bytes(b) % (i as u64 + 1)) as usize;
+        chars.swap(i, j);
+    }
+    s(chars.into_iter().collect::<String>())
 }
 
 fn swapcase(_: &FuncEnv, args: &[Value]) -> Result<Value, FuncError> {
@@ -1070,6 +1086,18 @@ fn regex_quote_meta(_: &FuncEnv, args: &[Value]) -> Result<Value, FuncError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn shuffle_permutes_the_characters() {
+        let out = shuffle(&FuncEnv::default(), &[Value::from("héllo wörld")]).unwrap();
+        let Value::String(out) = out else { panic!("not a string") };
+        let mut a: Vec<char> = out.chars().collect();
+        let mut b: Vec<char> = "héllo wörld".chars().collect();
+        a.sort_unstable();
+        b.sort_unstable();
+        assert_eq!(a, b);
+        assert!(shuffle(&FuncEnv::default(), &[Value::Int(1)]).is_err());
+    }
 
     fn call(f: Function, args: &[Value]) -> Result<Value, FuncError> {
         f(&FuncEnv::default(), args)
