@@ -1,0 +1,20 @@
+//! The kubeseal-rs controller.
+//!
+//! Each feature is a module split into a pure `plan` (objects in, a `Plan` value out, no I/O) and
+//! a `reconcile` step that fetches, calls `plan` and applies the result. This crate currently holds
+//! the pure core of the SealedSecret feature:
+//!
+//! - [`sealed::plan`]: decides what to do with one SealedSecret given the existing Secret and the
+//!   controller's keys (Bitnami Sealed Secrets reconcile semantics), and what status to write.
+//! - [`error`]: the reconciler [`Error`], with [`Error::kind`] for metrics and logs and
+//!   [`Error::is_transient`] for backoff.
+//!
+//! Plaintext never appears in `Debug` output, errors, events or status conditions.
+#![forbid(unsafe_code)]
+// Library code returns errors; tests may panic, which is how they fail.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+
+pub mod error;
+pub mod sealed;
+
+pub use error::Error;
