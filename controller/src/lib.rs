@@ -4,7 +4,7 @@
 //! a `reconcile` step that fetches, calls `plan` and applies the result. This crate currently holds
 //! the pure core of the SealedSecret feature:
 //!
-//! - [`sealed::plan`]: decides what to do with one SealedSecret given the existing Secret and the
+//! - [`mod@sealed::plan`]: decides what to do with one SealedSecret given the existing Secret and the
 //!   controller's keys (Bitnami Sealed Secrets reconcile semantics), and what status to write.
 //! - [`error`]: the reconciler [`Error`], with [`Error::kind`] for metrics and logs and
 //!   [`Error::is_transient`] for backoff.

@@ -1,6 +1,6 @@
 //! The SealedSecret feature: unseal a `bitnami.com/v1alpha1` SealedSecret into a Secret.
 //!
-//! [`plan`] is the pure decision core; the reconcile step (I/O) is added separately.
+//! [`mod@plan`] is the pure decision core; the reconcile step (I/O) is added separately.
 
 pub mod plan;
 

@@ -1,11 +1,11 @@
 //! The pure decision core of the SealedSecret reconciler (reference: sealed-secrets §4.3–§4.5,
 //! §3.2): objects in, a [`Plan`] out, no I/O.
 //!
-//! [`plan`] unseals the SealedSecret, builds the desired Secret and compares it with the existing
+//! [`plan()`] unseals the SealedSecret, builds the desired Secret and compares it with the existing
 //! one; [`status_update`] computes the status to write for an outcome.
 //!
 //! Plaintext handling: decrypted values and rendered template output stay in [`SecretSlice`]
-//! (template context strings are zeroized after rendering) until [`secret_from_plaintext`], the
+//! (template context strings are zeroized after rendering) until `secret_from_plaintext`, the
 //! only function in the crate that copies plaintext into a `k8s::Secret`.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -56,7 +56,7 @@ pub struct PlanOptions {
     /// `--accept-deprecated-v1-data` (upstream default true): accept legacy `spec.data`
     /// (reference §1.4). When false, any `spec.data` fails with upstream's "deprecated" message.
     pub allow_legacy_data: bool,
-    /// `--update-status` (upstream default true). [`plan`] does not read it; the reconcile step
+    /// `--update-status` (upstream default true). [`plan()`] does not read it; the reconcile step
     /// calls [`status_update`] only when it is set.
     pub update_status: bool,
 }
