@@ -2,10 +2,13 @@
 //!
 //! Each feature is a module split into a pure `plan` (objects in, a `Plan` value out, no I/O) and
 //! a `reconcile` step that fetches, calls `plan` and applies the result. This crate currently holds
-//! the pure core of the SealedSecret feature:
+//! the pure cores of the SealedSecret and key-management features:
 //!
 //! - [`mod@sealed::plan`]: decides what to do with one SealedSecret given the existing Secret and the
 //!   controller's keys (Bitnami Sealed Secrets reconcile semantics), and what status to write.
+//! - [`keys`]: the controller's sealing keys as key Secrets in upstream's format
+//!   ([`keys::secret`]) and the pure loading, active-key and renewal decisions
+//!   ([`mod@keys::plan`]).
 //! - [`error`]: the reconciler [`Error`], with [`Error::kind`] for metrics and logs and
 //!   [`Error::is_transient`] for backoff.
 //!
@@ -15,6 +18,7 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 pub mod error;
+pub mod keys;
 pub mod sealed;
 
 pub use error::Error;
