@@ -11,7 +11,8 @@
 //! - `x25519.key` (PKCS#8 `PRIVATE KEY` PEM, RFC 8410) and `x25519.pub` (SPKI `PUBLIC KEY` PEM):
 //!   the v2 key pair. Upstream's key loader reads only `data["tls.key"]` and `data["tls.crt"]` by
 //!   name and never iterates the data map, so extra entries change nothing for it; Kubernetes
-//!   allows any `[-._a-zA-Z0-9]+` data key in a `kubernetes.io/tls` Secret.
+//!   allows any `[-._a-zA-Z0-9]+` data key in a `kubernetes.io/tls` Secret (checked against
+//!   upstream's `pkg/controller/keys.go`, whose `readKey` takes those two entries only).
 //! - the label [`CREATED_BY_LABEL`] set to [`CREATED_BY_VALUE`]: this controller created the Secret.
 //!   A key Secret without it (upstream's, a user's) is loaded and used but never modified or
 //!   deleted.
