@@ -9,6 +9,9 @@
 //! - [`keys`]: the controller's sealing keys as key Secrets in upstream's format
 //!   ([`keys::secret`]) and the pure loading, active-key and renewal decisions
 //!   ([`mod@keys::plan`]).
+//! - [`api`]: pure cores of the HTTP API's `POST /v1/verify` ([`api::verify()`]) and
+//!   `POST /v1/rotate` ([`api::rotate()`]): body in, status (and body) out; scope from top-level
+//!   metadata only, templates never executed (CVE-2026-22728).
 //! - [`error`]: the reconciler [`Error`], with [`Error::kind`] for metrics and logs and
 //!   [`Error::is_transient`] for backoff.
 //!
@@ -17,6 +20,7 @@
 // Library code returns errors; tests may panic, which is how they fail.
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
+pub mod api;
 pub mod error;
 pub mod keys;
 pub mod sealed;

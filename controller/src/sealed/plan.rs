@@ -355,7 +355,7 @@ fn owner_reference(sealed: &SealedSecret) -> OwnerReference {
 
 /// The OAEP label / HPKE info, from the SealedSecret's own namespace, name and TOP-LEVEL
 /// annotations (never the template's).
-fn label_for(sealed: &SealedSecret) -> Label {
+pub(crate) fn label_for(sealed: &SealedSecret) -> Label {
     let annotations = sealed.metadata.annotations.as_ref();
     let get = |key: &str| annotations.and_then(|a| a.get(key)).map(String::as_str);
     let scope = Scope::from_annotation_values(get(annotations::CLUSTER_WIDE), get(annotations::NAMESPACE_WIDE));
