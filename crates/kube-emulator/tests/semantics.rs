@@ -5,7 +5,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{Widget, WidgetSpec, eventually, install_widget_crd, raw, start};
+use common::{Widget, WidgetSpec, cm, eventually, install_widget_crd, raw, start, status_of};
 use futures::{StreamExt, TryStreamExt};
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::coordination::v1::Lease;
@@ -16,17 +16,6 @@ use kube::api::{
 use kube::runtime::watcher;
 use kube::{Client, ResourceExt};
 use serde_json::{Value, json};
-
-fn cm(name: &str) -> ConfigMap {
-    serde_json::from_value(json!({"metadata": {"name": name}, "data": {"k": "v"}})).unwrap()
-}
-
-fn status_of(e: kube::Error) -> kube::core::Status {
-    match e {
-        kube::Error::Api(s) => *s,
-        other => panic!("expected an API error, got {other}"),
-    }
-}
 
 // ---- strictness: what a real API server refuses -------------------------------------------
 

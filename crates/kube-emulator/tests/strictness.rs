@@ -6,42 +6,13 @@ mod common;
 
 use std::time::Duration;
 
-use common::{Widget, WidgetSpec, eventually, install_widget_crd, raw, start};
+use common::{Widget, WidgetSpec, cm, eventually, install_widget_crd, raw, request, start, status_of};
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::ConfigMap;
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube::ResourceExt;
 use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams, PostParams};
-use kube_emulator::Emulator;
 use serde_json::{Value, json};
-
-fn cm(name: &str) -> ConfigMap {
-    serde_json::from_value(json!({"metadata": {"name": name}, "data": {"k": "v"}})).unwrap()
-}
-
-fn status_of(e: kube::Error) -> kube::core::Status {
-    match e {
-        kube::Error::Api(s) => *s,
-        other => panic!("expected an API error, got {other}"),
-    }
-}
-
-/// A raw HTTP/1.1 exchange with extra headers; the body is returned as text.
-async fn request(emu: &Emulator, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> (u16, String) {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut s = tokio::net::TcpStream::connect(emu.addr().expect("listening")).await.expect("connect");
-    let extra: String = headers.iter().map(|(k, v)| format!("{k}: {v}\r\n")).collect();
-    let req = format!(
-        "{method} {path} HTTP/1.1\r\nHost: x\r\n{extra}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    );
-    s.write_all(req.as_bytes()).await.expect("write");
-    let mut out = Vec::new();
-    s.read_to_end(&mut out).await.expect("read");
-    let text = String::from_utf8_lossy(&out).into_owned();
-    let code = text[9..12].parse().expect("status code");
-    (code, text.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default())
-}
 
 fn json_body(body: &str) -> Value {
     serde_json::from_str(body).unwrap_or_else(|e| panic!("not JSON ({e}): {body}"))
@@ -52,7 +23,7 @@ fn json_body(body: &str) -> Value {
 /// kube-apiserver registers only LIST and WATCHLIST on the all-namespaces path of a namespaced
 /// built-in (apiserver `endpoints/installer.go`: "list or post across namespace" only adds
 /// `LIST` and `WATCHLIST` for `resource`), so DELETE there is a go-restful 405, turned into a
-/// `MethodNotAllowed` Status by `server/handler.go`'s service error handler. The emulator deletes
+/// `MethodNotAllowed` Status by `server/handler.go`'s service error handler. Found in review: the emulator deletes
 /// every ConfigMap in every namespace.
 #[tokio::test]
 async fn deletecollection_across_all_namespaces_of_a_namespaced_builtin_is_405() {
@@ -67,7 +38,7 @@ async fn deletecollection_across_all_namespaces_of_a_namespaced_builtin_is_405()
 }
 
 /// The same installer code registers no POST on the all-namespaces path of a namespaced
-/// built-in, so a create there is a 405 `MethodNotAllowed`, not the emulator's 404 for a
+/// built-in, so a create there is a 405 `MethodNotAllowed`, not the 404 the emulator gave (found in review) for a
 /// namespace named "".
 #[tokio::test]
 async fn create_without_a_namespace_in_the_path_of_a_namespaced_builtin_is_405() {
@@ -80,7 +51,7 @@ async fn create_without_a_namespace_in_the_path_of_a_namespaced_builtin_is_405()
 
 /// `resourceVersionMatch=Exact` with `resourceVersion=0` is refused by ListOptions validation
 /// (apimachinery `metainternalversion/validation.ValidateListOptions`: "resourceVersionMatch
-/// \"exact\" is forbidden for resourceVersion \"0\"") → 422 Invalid. The emulator serves an
+/// \"exact\" is forbidden for resourceVersion \"0\"") → 422 Invalid. Found in review: the emulator serves an
 /// (empty) snapshot "at revision 0".
 #[tokio::test]
 async fn exact_list_at_resource_version_0_is_a_422_invalid() {
@@ -178,7 +149,7 @@ async fn field_selector_on_an_unselectable_custom_resource_field_is_a_400() {
 
 /// A PATCH whose result names another namespace fails apiserver `handlers/rest.go` `checkName`
 /// with 400 BadRequest "the namespace of the object (x) does not match the namespace on the
-/// request (y)" (reference §4.2/§4.16: URL/body mismatch → 400). The emulator answers 422.
+/// request (y)" (reference §4.2/§4.16: URL/body mismatch → 400). Found in review: the emulator answers 422.
 #[tokio::test]
 async fn merge_patch_moving_an_object_to_another_namespace_is_a_400_bad_request() {
     let (_emu, client) = start().await;
@@ -193,7 +164,7 @@ async fn merge_patch_moving_an_object_to_another_namespace_is_a_400_bad_request(
 }
 
 /// Server-side apply runs the same `checkName` on the applied object: a body namespace that
-/// differs from the URL is 400 BadRequest. The emulator silently writes the object into the
+/// differs from the URL is 400 BadRequest. Found in review: the emulator silently writes the object into the
 /// URL's namespace instead of the one the caller asked for.
 #[tokio::test]
 async fn apply_with_a_body_namespace_other_than_the_url_is_a_400_bad_request() {
@@ -208,7 +179,7 @@ async fn apply_with_a_body_namespace_other_than_the_url_is_a_400_bad_request() {
 /// An apply that would create the object but names a uid is refused: apiserver
 /// `handlers/patch.go` `applyPatch` → 409 Conflict "uid mismatch: the provided object specified
 /// uid ..., and no existing object was found" (what `kubectl apply --server-side` of an
-/// exported manifest hits on a fresh cluster). The emulator creates the object with a new uid.
+/// exported manifest hits on a fresh cluster). Found in review: the emulator creates the object with a new uid.
 #[tokio::test]
 async fn apply_that_would_create_an_object_but_names_a_uid_is_a_409_conflict() {
     let (emu, client) = start().await;
@@ -238,7 +209,7 @@ async fn update_changing_the_uid_is_a_422_invalid() {
 
 /// The same validation rejects setting `metadata.deletionTimestamp` on an object that has none
 /// (`ValidateImmutableField(new.DeletionTimestamp, old.DeletionTimestamp)`; `BeforeUpdate` only
-/// restores it when the old object had one) → 422. The emulator drops it silently.
+/// restores it when the old object had one) → 422. Found in review: the emulator drops it silently.
 #[tokio::test]
 async fn update_setting_a_deletion_timestamp_is_a_422_invalid() {
     let (_emu, client) = start().await;
@@ -274,7 +245,7 @@ async fn a_no_op_replace_keeps_the_resource_version() {
 
 /// Reference §4.11: "A dry-run create of an existing name → 409" (the registry's `Create` runs
 /// the storage create with `dryRun`, and etcd3 `Create` checks existence before it skips the
-/// write). The emulator returns 201 because its dry-run return precedes the existence check.
+/// write). Found in review: the emulator returns 201 because its dry-run return precedes the existence check.
 #[tokio::test]
 async fn dry_run_create_of_an_existing_name_is_a_409_already_exists() {
     let (_emu, client) = start().await;
@@ -362,7 +333,7 @@ fn deployment(name: &str) -> Deployment {
 
 /// PUT on `deployments/{n}/scale` takes an `autoscaling/v1` Scale and answers one
 /// (`pkg/registry/apps/deployment/storage.ScaleREST.Update`, which copies `spec.replicas` into
-/// the Deployment). The HPA and `kubectl scale --resource-version` use it. The emulator refuses
+/// the Deployment). The HPA and `kubectl scale --resource-version` use it. Found in review: the emulator refuses
 /// the Scale body with 400 because it checks it against the Deployment kind.
 #[tokio::test]
 async fn put_on_the_scale_subresource_takes_a_scale_and_sets_replicas() {
@@ -389,7 +360,7 @@ async fn put_on_the_scale_subresource_takes_a_scale_and_sets_replicas() {
 /// `kubectl scale` sends a merge PATCH `{"spec":{"replicas":N}}` to `/scale`. The API server
 /// applies it to the Scale and maps `spec.replicas` onto the CRD's `specReplicasPath`
 /// (apiextensions `registry/customresource.ScaleREST`, `scaleUpdatedObjectInfo`), and answers
-/// a Scale. The emulator applies the patch to the custom resource itself, so `spec.replicas`
+/// a Scale. Found in review: the emulator applies the patch to the custom resource itself, so `spec.replicas`
 /// is pruned and the scale change is silently lost.
 #[tokio::test]
 async fn merge_patch_on_a_custom_resource_scale_sets_the_spec_replicas_path() {
@@ -477,7 +448,7 @@ async fn creating_a_custom_resource_while_its_crd_is_terminating_is_405() {
 /// `removeDeadStorage` → `tearDown`, which waits about a second for short requests, watches
 /// being long-running and not counted, then `CustomResource.DestroyFunc()` stops the cacher
 /// and terminates every watcher), so open watches on its custom resources end and a client's
-/// re-watch gets 404. The emulator keeps them open until `timeoutSeconds`, silent, so a watcher never
+/// re-watch gets 404. Found in review: the emulator keeps them open until `timeoutSeconds`, silent, so a watcher never
 /// learns that its resource is gone.
 #[tokio::test]
 async fn watches_on_custom_resources_end_when_their_crd_is_deleted() {

@@ -160,13 +160,32 @@ impl Kubectl {
     }
 }
 
+/// A ConfigMap named `name` with one data key.
+pub fn cm(name: &str) -> k8s_openapi::api::core::v1::ConfigMap {
+    serde_json::from_value(serde_json::json!({"metadata": {"name": name}, "data": {"k": "v"}})).expect("config map")
+}
+
+/// The `Status` of an API error, failing the test on any other error.
+pub fn status_of(e: kube::Error) -> kube::core::Status {
+    match e {
+        kube::Error::Api(s) => *s,
+        other => panic!("expected an API error, got {other}"),
+    }
+}
+
 /// A raw HTTP/1.1 exchange with the emulator, to see exactly what goes over the wire: the status
 /// code and the body (chunk framing, if any, left in).
 pub async fn raw(emu: &Emulator, method: &str, path: &str, content_type: &str, body: &str) -> (u16, String) {
+    request(emu, method, path, &[("Content-Type", content_type)], body).await
+}
+
+/// The same with any headers.
+pub async fn request(emu: &Emulator, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> (u16, String) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let mut s = tokio::net::TcpStream::connect(emu.addr().expect("listening")).await.expect("connect");
+    let extra: String = headers.iter().map(|(k, v)| format!("{k}: {v}\r\n")).collect();
     let req = format!(
-        "{method} {path} HTTP/1.1\r\nHost: x\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        "{method} {path} HTTP/1.1\r\nHost: x\r\n{extra}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     );
     s.write_all(req.as_bytes()).await.expect("write");
