@@ -668,9 +668,9 @@ fn scale_of(ctx: &Ctx, obj: &Value) -> Value {
     let paths = ctx.rt.scale.clone();
     let (spec, status, sel) = match &paths {
         Some(p) => (
-            present::json_path(obj, &p.spec_replicas).unwrap_or(json!(0)),
-            present::json_path(obj, &p.status_replicas).unwrap_or(json!(0)),
-            p.label_selector.as_ref().and_then(|s| present::json_path(obj, s)),
+            present::json_path(obj, &p.spec_replicas).cloned().unwrap_or(json!(0)),
+            present::json_path(obj, &p.status_replicas).cloned().unwrap_or(json!(0)),
+            p.label_selector.as_ref().and_then(|s| present::json_path(obj, s)).cloned(),
         ),
         None => (json!(0), json!(0), None),
     };
@@ -710,7 +710,7 @@ impl Filter {
             && self.fields.matches(&|f: &str| {
                 let v = present::json_path(obj, &format!(".{f}"))?;
                 Some(match v {
-                    Value::String(s) => s,
+                    Value::String(s) => s.clone(),
                     Value::Null => return None,
                     other => other.to_string(),
                 })

@@ -220,7 +220,7 @@ fn table(items: &[Value], rt: &ResourceType, version: &str, meta: Value) -> Valu
         .iter()
         .map(|o| {
             let mut cells = vec![o["metadata"]["name"].clone()];
-            cells.extend(columns.iter().map(|(path, _)| json_path(o, path).unwrap_or(Value::Null)));
+            cells.extend(columns.iter().map(|(path, _)| json_path(o, path).cloned().unwrap_or(Value::Null)));
             json!({"cells": cells, "object": object(o, rt, version, Repr::Metadata, true)})
         })
         .collect();
@@ -228,26 +228,26 @@ fn table(items: &[Value], rt: &ResourceType, version: &str, meta: Value) -> Valu
 }
 
 /// Evaluates the simple JSONPath forms printer columns use: `.a.b`, `.a[0].b`,
-/// `.a[?(@.type=="Ready")].status`.
-pub fn json_path(obj: &Value, path: &str) -> Option<Value> {
-    let mut cur = obj.clone();
+/// `.a[?(@.type=="Ready")].status`. Borrows: field selectors run this on every object of a list
+/// or watch.
+pub fn json_path<'a>(obj: &'a Value, path: &str) -> Option<&'a Value> {
+    let mut cur = obj;
     let mut rest = path.trim().trim_start_matches('{').trim_end_matches('}').trim_start_matches('$');
     while !rest.is_empty() {
         if let Some(r) = rest.strip_prefix('.') {
             let end = r.find(['.', '[']).unwrap_or(r.len());
-            cur = cur.get(&r[..end])?.clone();
+            cur = cur.get(&r[..end])?;
             rest = &r[end..];
         } else if let Some(r) = rest.strip_prefix('[') {
             let end = r.find(']')?;
             let inner = &r[..end];
             rest = &r[end + 1..];
             if let Ok(i) = inner.parse::<usize>() {
-                cur = cur.get(i)?.clone();
+                cur = cur.get(i)?;
             } else if let Some(f) = inner.strip_prefix("?(@.").and_then(|f| f.strip_suffix(')')) {
                 let (field, want) = f.split_once("==")?;
                 let want = want.trim().trim_matches(['"', '\'']);
-                cur =
-                    cur.as_array()?.iter().find(|e| e.get(field.trim()).and_then(Value::as_str) == Some(want))?.clone();
+                cur = cur.as_array()?.iter().find(|e| e.get(field.trim()).and_then(Value::as_str) == Some(want))?;
             } else {
                 return None;
             }
@@ -277,8 +277,8 @@ mod tests {
     #[test]
     fn json_path_filters_conditions() {
         let o = json!({"status": {"conditions": [{"type": "Synced", "status": "False"}, {"type": "Ready", "status": "True"}]}});
-        assert_eq!(json_path(&o, ".status.conditions[?(@.type==\"Ready\")].status"), Some(json!("True")));
-        assert_eq!(json_path(&o, ".status.conditions[0].type"), Some(json!("Synced")));
+        assert_eq!(json_path(&o, ".status.conditions[?(@.type==\"Ready\")].status"), Some(&json!("True")));
+        assert_eq!(json_path(&o, ".status.conditions[0].type"), Some(&json!("Synced")));
         assert_eq!(json_path(&o, ".spec.missing"), None);
     }
 }
