@@ -1387,12 +1387,13 @@ fn finish(
         m.remove("managedFields");
     }
     // A write that changes nothing keeps the revision and sends no event.
+    // Compared with the stored revision put on the candidate, instead of copying the old object.
     if let Some(o) = &old {
-        let mut o_cmp = o.clone();
-        remove_meta(&mut o_cmp, "resourceVersion");
-        if o_cmp == new {
-            return Ok(Outcome { object: Arc::new(o.clone()), code: 200, warnings });
+        set_meta(&mut new, "resourceVersion", o["metadata"]["resourceVersion"].clone());
+        if *o == new {
+            return Ok(Outcome { object: Arc::new(new), code: 200, warnings });
         }
+        remove_meta(&mut new, "resourceVersion");
     }
     let finishing_delete = old.is_some()
         && new["metadata"].get("deletionTimestamp").is_some_and(|d| !d.is_null())
