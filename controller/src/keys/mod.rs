@@ -14,6 +14,7 @@
 
 pub mod plan;
 pub mod secret;
+pub mod store;
 
 pub use plan::{
     GenerateReason, KeyAction, KeyInfo, KeyOrder, Loaded, Problem, active_key, is_key_secret, load, next_action,
@@ -22,6 +23,7 @@ pub use secret::{
     CREATED_BY_LABEL, CREATED_BY_VALUE, DEFAULT_KEY_PREFIX, DecodeError, GeneratedKey, KeySecret, KeySecretOptions,
     TLS_CERT, TLS_KEY, TLS_SECRET_TYPE, X25519_KEY, X25519_PUB, decode, encode, is_ours,
 };
+pub use store::KeyStore;
 
 #[cfg(test)]
 pub(crate) mod testing;

@@ -1,0 +1,2 @@
+//! `kubeseal-controller`: the controller binary.
+fn main() {}
