@@ -12,6 +12,9 @@
 //! - [`api`]: pure cores of the HTTP API's `POST /v1/verify` ([`api::verify()`]) and
 //!   `POST /v1/rotate` ([`api::rotate()`]): body in, status (and body) out; scope from top-level
 //!   metadata only, templates never executed (CVE-2026-22728).
+//! - [`http`]: the API and metrics servers (hyper 1), with upstream's GCRA rate limiter
+//!   ([`http::ratelimit`]).
+//! - [`metrics`]: upstream's Prometheus metric names and labels, plus ours.
 //! - [`error`]: the reconciler [`Error`], with [`Error::kind`] for metrics and logs and
 //!   [`Error::is_transient`] for backoff.
 //!
@@ -22,7 +25,9 @@
 
 pub mod api;
 pub mod error;
+pub mod http;
 pub mod keys;
+pub mod metrics;
 pub mod sealed;
 
 pub use error::Error;
