@@ -25,8 +25,10 @@
 
 pub mod api;
 pub mod error;
+pub mod events;
 pub mod http;
 pub mod keys;
+pub mod leader;
 pub mod metrics;
 pub mod sealed;
 

@@ -12,6 +12,7 @@
 //!
 //! [`KeyRing`]: kubeseal_sealing::KeyRing
 
+pub mod manager;
 pub mod plan;
 pub mod secret;
 pub mod store;

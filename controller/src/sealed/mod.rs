@@ -3,5 +3,6 @@
 //! [`mod@plan`] is the pure decision core; the reconcile step (I/O) is added separately.
 
 pub mod plan;
+pub mod reconcile;
 
-pub use plan::{Inputs, Plan, PlanOptions, plan, status_update};
+pub use plan::{Inputs, Plan, PlanOptions, plan, status_for, status_update};

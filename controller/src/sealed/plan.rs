@@ -538,11 +538,22 @@ fn secret_from_plaintext(sealed: &SealedSecret, plaintext: Plaintext) -> Result<
 /// `observedGeneration` is the SealedSecret's `metadata.generation`, the staleness guard Flux
 /// (kstatus) and `kubectl wait` rely on. Other conditions are kept as they are.
 pub fn status_update(sealed: &SealedSecret, outcome: &Plan, now: &Time) -> Option<SealedSecretStatus> {
-    let (status, message) = match outcome {
-        Plan::Write { .. } | Plan::Unchanged { .. } => ("True", None),
+    let failure = match outcome {
+        Plan::Write { .. } | Plan::Unchanged { .. } => None,
         Plan::Refuse { condition_message, .. } | Plan::Fail { condition_message, .. } => {
-            ("False", Some(condition_message.clone()))
+            Some(condition_message.as_str())
         }
+    };
+    status_for(sealed, failure, now)
+}
+
+/// [`status_update`] for an outcome given as `None` (synced) or the failure's condition message;
+/// the reconcile step uses it for failures the plan cannot know about (a Secret write the API
+/// server refused).
+pub fn status_for(sealed: &SealedSecret, failure: Option<&str>, now: &Time) -> Option<SealedSecretStatus> {
+    let (status, message) = match failure {
+        None => ("True", None),
+        Some(message) => ("False", Some(message.to_string())),
     };
     let mut next = sealed.status.clone().unwrap_or_default();
     let generation = sealed.metadata.generation;
