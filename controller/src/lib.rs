@@ -12,6 +12,8 @@
 //! - [`api`]: pure cores of the HTTP API's `POST /v1/verify` ([`api::verify()`]) and
 //!   `POST /v1/rotate` ([`api::rotate()`]): body in, status (and body) out; scope from top-level
 //!   metadata only, templates never executed (CVE-2026-22728).
+//! - [`config`]: the command line (upstream's flags with `SEALED_SECRETS_*` fallbacks, plus
+//!   ours), validated into [`config::Settings`], and logging setup.
 //! - [`error`]: the reconciler [`Error`], with [`Error::kind`] for metrics and logs and
 //!   [`Error::is_transient`] for backoff.
 //!
@@ -21,6 +23,7 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 pub mod api;
+pub mod config;
 pub mod error;
 pub mod keys;
 pub mod sealed;
