@@ -1,8 +1,7 @@
 //! The kubeseal-rs controller.
 //!
 //! Each feature is a module split into a pure `plan` (objects in, a `Plan` value out, no I/O) and
-//! a `reconcile` step that fetches, calls `plan` and applies the result. This crate currently holds
-//! the pure cores of the SealedSecret and key-management features:
+//! a `reconcile` step that fetches, calls `plan` and applies the result:
 //!
 //! - [`mod@sealed::plan`]: decides what to do with one SealedSecret given the existing Secret and the
 //!   controller's keys (Bitnami Sealed Secrets reconcile semantics), and what status to write.
@@ -15,6 +14,13 @@
 //! - [`http`]: the API and metrics servers (hyper 1), with upstream's GCRA rate limiter
 //!   ([`http::ratelimit`]).
 //! - [`metrics`]: upstream's Prometheus metric names and labels, plus ours.
+//! - [`config`]: the command line (upstream's flags with `SEALED_SECRETS_*` fallbacks, plus
+//!   ours), validated into [`config::Settings`], and logging setup.
+//! - [`mod@sealed::reconcile`]: the watches, parallel workers and retries around the plan.
+//! - [`keys::manager`]: loading, watching and generating key Secrets; [`keys::KeyStore`] shares
+//!   the keys between the reconciler and the HTTP API.
+//! - [`leader`]: leader election on a Lease; [`events`]: core v1 Events with aggregation;
+//!   [`run`]: the whole process (servers, keys, election, reconcilers).
 //! - [`error`]: the reconciler [`Error`], with [`Error::kind`] for metrics and logs and
 //!   [`Error::is_transient`] for backoff.
 //!
@@ -24,6 +30,7 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 pub mod api;
+pub mod config;
 pub mod error;
 pub mod events;
 pub mod http;
