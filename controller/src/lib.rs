@@ -37,6 +37,7 @@ pub mod http;
 pub mod keys;
 pub mod leader;
 pub mod metrics;
+pub mod run;
 pub mod sealed;
 
 pub use error::Error;
