@@ -17,9 +17,14 @@ pub enum Error {
     /// The target Secret is immutable and its data would change; it must be deleted and recreated.
     #[error("target Secret is immutable")]
     Immutable,
-    /// A request to the Kubernetes API failed (GET, CREATE or UPDATE of the Secret).
+    /// A request to the Kubernetes API failed (GET, CREATE or UPDATE of the Secret) in a way
+    /// that may pass on retry (conflict, server error, timeout, throttling, permissions).
     #[error("Kubernetes API request failed")]
     Api,
+    /// The API server refused the Secret as invalid (422, 400): retrying the same object cannot
+    /// help; the SealedSecret (or the Secret in the way) must change.
+    #[error("Kubernetes API refused the Secret")]
+    Rejected,
     /// Writing the SealedSecret status failed.
     #[error("status update failed")]
     Status,
@@ -32,7 +37,7 @@ impl Error {
         match self {
             Error::Unseal => "unseal",
             Error::Unmanaged => "unmanaged",
-            Error::Immutable | Error::Api => "update",
+            Error::Immutable | Error::Api | Error::Rejected => "update",
             Error::Status => "status",
         }
     }
@@ -42,7 +47,7 @@ impl Error {
     pub fn is_transient(&self) -> bool {
         match self {
             Error::Api | Error::Status => true,
-            Error::Unseal | Error::Unmanaged | Error::Immutable => false,
+            Error::Unseal | Error::Unmanaged | Error::Immutable | Error::Rejected => false,
         }
     }
 }
@@ -53,10 +58,10 @@ mod tests {
 
     #[test]
     fn kinds_are_upstream_metric_reasons_and_only_api_failures_are_transient() {
-        let all = [Error::Unseal, Error::Unmanaged, Error::Immutable, Error::Api, Error::Status];
+        let all = [Error::Unseal, Error::Unmanaged, Error::Immutable, Error::Api, Error::Rejected, Error::Status];
         let kinds: Vec<_> = all.iter().map(Error::kind).collect();
-        assert_eq!(kinds, ["unseal", "unmanaged", "update", "update", "status"]);
+        assert_eq!(kinds, ["unseal", "unmanaged", "update", "update", "update", "status"]);
         let transient: Vec<_> = all.iter().map(Error::is_transient).collect();
-        assert_eq!(transient, [false, false, false, true, true]);
+        assert_eq!(transient, [false, false, false, true, false, true]);
     }
 }

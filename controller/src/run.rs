@@ -103,8 +103,8 @@ fn scope(settings: &Settings) -> Scope {
 
 fn quota(settings: &Settings) -> RateQuota {
     // `--rate-limit` may be fractional; the limiter counts whole requests per second.
-    let per_second = NonZeroU32::new(settings.rate_limit.round().clamp(1.0, f64::from(u32::MAX)) as u32)
-        .unwrap_or(NonZeroU32::MIN);
+    let per_second =
+        NonZeroU32::new(settings.rate_limit.round().clamp(1.0, f64::from(u32::MAX)) as u32).unwrap_or(NonZeroU32::MIN);
     RateQuota { per_second, burst: settings.rate_limit_burst }
 }
 
@@ -185,13 +185,8 @@ pub async fn run(
     };
 
     let events = EventSink::spawn(client.clone(), id.clone());
-    let ctx = Arc::new(Context::new(
-        client.clone(),
-        keys.clone(),
-        metrics.clone(),
-        events,
-        reconcile_settings(settings),
-    ));
+    let ctx =
+        Arc::new(Context::new(client.clone(), keys.clone(), metrics.clone(), events, reconcile_settings(settings)));
     let usr1 = usr1_stream();
     tokio::pin!(usr1);
 

@@ -483,9 +483,32 @@ fn api_failure(
     } else {
         format!("failed to {verb} Secret \"{name}\": {}", api_message(error))
     };
-    tracing::warn!(namespace, name, verb, error = %error, "Secret request failed");
+    let rejected = matches!(error, kube::Error::Api(s) if s.code == 422 || s.code == 400);
+    tracing::warn!(
+        namespace,
+        name,
+        verb,
+        code = status_code(error),
+        message = api_message(error),
+        "Secret request failed"
+    );
     ctx.events.emit(sealed, true, REASON_UPDATE_FAILED, &message);
-    Outcome { failure: Some(message), error: Some(if immutable { Error::Immutable } else { Error::Api }) }
+    let kind = if immutable {
+        Error::Immutable
+    } else if rejected {
+        Error::Rejected
+    } else {
+        Error::Api
+    };
+    Outcome { failure: Some(message), error: Some(kind) }
+}
+
+/// The HTTP status of an API error (0 for transport errors).
+fn status_code(error: &kube::Error) -> u16 {
+    match error {
+        kube::Error::Api(status) => status.code,
+        _ => 0,
+    }
 }
 
 /// The API server's message for a status error, else the client error's text.
