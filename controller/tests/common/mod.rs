@@ -88,8 +88,17 @@ impl Cluster {
     }
 
     /// The Secret `ns/name`, if it exists.
+    /// Retries server errors: fault-injection tests make the emulator fail requests.
     pub async fn secret(&self, ns: &str, name: &str) -> Option<Secret> {
-        Api::<Secret>::namespaced(self.client.clone(), ns).get_opt(name).await.expect("get secret")
+        let api = Api::<Secret>::namespaced(self.client.clone(), ns);
+        for _ in 0..20 {
+            match api.get_opt(name).await {
+                Ok(s) => return s,
+                Err(kube::Error::Api(s)) if s.code >= 500 => tokio::time::sleep(Duration::from_millis(50)).await,
+                Err(e) => panic!("get secret {ns}/{name}: {e}"),
+            }
+        }
+        panic!("get secret {ns}/{name}: still failing")
     }
 
     /// The SealedSecret `ns/name` as JSON.
