@@ -63,17 +63,26 @@ async fn http_get(uri: &str) -> Result<Vec<u8>> {
 }
 
 /// The raw bytes of the certificate (or v2 key, with `v2`), from the flags or the controller.
-pub async fn fetch(cert: &str, v2: bool, v2_key: Option<&std::path::Path>, cluster: &ClusterOptions) -> Result<Vec<u8>> {
+pub async fn fetch(
+    cert: &str,
+    v2: bool,
+    v2_key: Option<&std::path::Path>,
+    cluster: &ClusterOptions,
+) -> Result<Vec<u8>> {
     if v2 {
         if let Some(path) = v2_key {
             return std::fs::read(path).with_context(|| format!("cannot read v2 key file {:?}", path.display()));
         }
         if !cert.is_empty() {
-            bail!("--envelope v2 seals with the controller's X25519 key: pass it with --v2-key (--cert is the v1 RSA certificate)");
+            bail!(
+                "--envelope v2 seals with the controller's X25519 key: pass it with --v2-key (--cert is the v1 RSA certificate)"
+            );
         }
         return cluster.controller_get(V2_KEY_PATH).await.map_err(|e| {
             if e.to_string().contains("no v2 key") {
-                anyhow!("the controller has no v2 key: it must be a kubeseal-rs controller with v2 keys enabled ({e:#})")
+                anyhow!(
+                    "the controller has no v2 key: it must be a kubeseal-rs controller with v2 keys enabled ({e:#})"
+                )
             } else {
                 e
             }

@@ -44,7 +44,9 @@ impl ClusterOptions {
         match Kubeconfig::read() {
             Ok(k) => Ok(Some(k)),
             Err(kube::config::KubeconfigError::FindPath) => Ok(None),
-            Err(kube::config::KubeconfigError::ReadConfig(e, _)) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(kube::config::KubeconfigError::ReadConfig(e, _)) if e.kind() == std::io::ErrorKind::NotFound => {
+                Ok(None)
+            }
             Err(e) => Err(anyhow!("cannot read kubeconfig: {e}")),
         }
     }
@@ -74,7 +76,9 @@ impl ClusterOptions {
                 .await
                 .map_err(|e| anyhow!("cannot use kubeconfig: {e}"))?,
             None => kube::Config::incluster().map_err(|_| {
-                anyhow!("no kubeconfig found and not running in a cluster: pass --kubeconfig, or --cert to seal offline")
+                anyhow!(
+                    "no kubeconfig found and not running in a cluster: pass --kubeconfig, or --cert to seal offline"
+                )
             })?,
         };
         kube::Client::try_from(config).map_err(|e| anyhow!("cannot create a Kubernetes client: {e}"))
@@ -130,6 +134,9 @@ impl ClusterOptions {
             bail!("{}", self.helm_hint());
         }
         let detail = text.trim();
-        bail!("cannot fetch {path} from the controller {ns}/{name}: HTTP {status}{}{detail}", if detail.is_empty() { "" } else { ": " })
+        bail!(
+            "cannot fetch {path} from the controller {ns}/{name}: HTTP {status}{}{detail}",
+            if detail.is_empty() { "" } else { ": " }
+        )
     }
 }

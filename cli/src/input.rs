@@ -25,7 +25,8 @@ pub struct InputSecret {
 /// Splits `text` into documents and decodes each as a Secret. `source` names the input in errors.
 pub fn read_secrets(text: &[u8], source: &str) -> Result<Vec<InputSecret>> {
     let text = std::str::from_utf8(text).map_err(|_| anyhow!("{source}: input is not valid UTF-8"))?;
-    let documents = parse_documents(text).with_context(|| format!("{source}: cannot parse the input as JSON or YAML"))?;
+    let documents =
+        parse_documents(text).with_context(|| format!("{source}: cannot parse the input as JSON or YAML"))?;
     let mut secrets = Vec::new();
     for (i, doc) in documents.into_iter().enumerate() {
         if doc.is_null() {
@@ -67,7 +68,8 @@ fn secret_from_value(doc: Value) -> Result<InputSecret> {
     };
     let kind = obj.get("kind").and_then(Value::as_str).unwrap_or_default();
     if !kind.is_empty() && kind != "Secret" {
-        let hint = if kind == "List" { " (kind List is not supported: pass the Secrets as separate documents)" } else { "" };
+        let hint =
+            if kind == "List" { " (kind List is not supported: pass the Secrets as separate documents)" } else { "" };
         bail!("kind is {kind:?}, expected \"Secret\"{hint}");
     }
     if let Some(version) = obj.get("apiVersion").and_then(Value::as_str).filter(|v| !v.is_empty() && *v != "v1") {
@@ -105,7 +107,9 @@ fn string_map(value: Option<Value>, field: &str) -> Result<BTreeMap<String, Stri
             .map(|(k, v)| match v {
                 Value::String(s) => Ok((k, s)),
                 Value::Null => Ok((k, String::new())),
-                other => Err(anyhow!("{field}[{k:?}]: expected a string, found {} (quote the value)", type_name(&other))),
+                other => {
+                    Err(anyhow!("{field}[{k:?}]: expected a string, found {} (quote the value)", type_name(&other)))
+                }
             })
             .collect(),
         Some(other) => bail!("{field}: expected a map of strings, found {}", type_name(&other)),
@@ -138,7 +142,10 @@ mod tests {
     fn errors_name_the_document_and_field() {
         let err = |text: &str| format!("{:#}", read_secrets(text.as_bytes(), "in.yaml").unwrap_err());
         assert!(err("kind: ConfigMap\n").contains("in.yaml: document 1: kind is \"ConfigMap\""));
-        assert!(err("kind: Secret\n---\ndata:\n  k: '!!!'\n").contains("document 2: data[\"k\"]: value is not valid base64"));
+        assert!(
+            err("kind: Secret\n---\ndata:\n  k: '!!!'\n")
+                .contains("document 2: data[\"k\"]: value is not valid base64")
+        );
         assert!(err("stringData:\n  port: 5432\n").contains("stringData[\"port\"]: expected a string, found a number"));
         assert!(err("").contains("no Secret found"));
         assert!(err("a: [").contains("cannot parse"));

@@ -63,12 +63,10 @@ fn emit(args: &Args, out: &[u8]) -> Result<()> {
     partial_name.push(file_name);
     partial_name.push(format!(".{}.partial", std::process::id()));
     let partial = path.with_file_name(partial_name);
-    std::fs::write(&partial, out)
-        .and_then(|()| std::fs::rename(&partial, path))
-        .map_err(|e| {
-            let _ = std::fs::remove_file(&partial);
-            anyhow!("cannot write {}: {e}", path.display())
-        })
+    std::fs::write(&partial, out).and_then(|()| std::fs::rename(&partial, path)).map_err(|e| {
+        let _ = std::fs::remove_file(&partial);
+        anyhow!("cannot write {}: {e}", path.display())
+    })
 }
 
 /// The output format: `-o`, except that a `-w` file named `*.yaml`/`*.yml` is always YAML.
@@ -165,7 +163,13 @@ fn read_input(path: &str) -> Result<(Vec<u8>, String)> {
 }
 
 /// Default mode: seal every Secret of the input.
-async fn seal_documents(args: &Args, scope: Scope, format: Format, v2: bool, cluster: &ClusterOptions) -> Result<Vec<u8>> {
+async fn seal_documents(
+    args: &Args,
+    scope: Scope,
+    format: Format,
+    v2: bool,
+    cluster: &ClusterOptions,
+) -> Result<Vec<u8>> {
     let (text, source) = read_input(&args.secret_file)?;
     let mut secrets = input::read_secrets(&text, &source)?;
     let scopes: Vec<Scope> = secrets.iter_mut().map(|s| seal::apply_scope(s, scope)).collect();
@@ -175,8 +179,10 @@ async fn seal_documents(args: &Args, scope: Scope, format: Format, v2: bool, clu
     let mut out = String::new();
     let count = secrets.len();
     for (i, secret) in secrets.into_iter().enumerate() {
-        let sealed = seal::seal_secret(secret, namespace.as_ref(), args.allow_empty_data, key.recipient())
-            .map_err(|e| if count > 1 { anyhow!("{source}: document {}: {e:#}", i + 1) } else { anyhow!("{source}: {e:#}") })?;
+        let sealed =
+            seal::seal_secret(secret, namespace.as_ref(), args.allow_empty_data, key.recipient()).map_err(|e| {
+                if count > 1 { anyhow!("{source}: document {}: {e:#}", i + 1) } else { anyhow!("{source}: {e:#}") }
+            })?;
         format.write_document(&output::sealed_secret(&sealed), &mut out);
     }
     Ok(out.into_bytes())

@@ -56,9 +56,7 @@ pub fn seal_secret(
 ) -> Result<SealedSecret> {
     let name = secret.metadata.name.clone().unwrap_or_default();
     if secret.data.is_empty() && secret.string_data.is_empty() && !allow_empty_data {
-        bail!(
-            "Secret {name:?} has no data or stringData: nothing to seal (pass --allow-empty-data to seal it anyway)"
-        );
+        bail!("Secret {name:?} has no data or stringData: nothing to seal (pass --allow-empty-data to seal it anyway)");
     }
     if name.is_empty() {
         bail!("missing metadata.name in input Secret");
@@ -69,10 +67,7 @@ pub fn seal_secret(
         let declared = meta.namespace.clone().unwrap_or_default();
         if let Some(ns) = namespace {
             if ns.explicit && !declared.is_empty() && declared != ns.name {
-                bail!(
-                    "namespace mismatch: input secret is in namespace {declared:?} but {:?} was specified",
-                    ns.name
-                );
+                bail!("namespace mismatch: input secret is in namespace {declared:?} but {:?} was specified", ns.name);
             }
             if declared.is_empty() {
                 meta.namespace = Some(ns.name.clone());
@@ -149,7 +144,8 @@ mod tests {
     #[test]
     fn a_secret_without_namespace_gets_the_client_namespace() {
         let key = X25519PrivateKey::generate().unwrap();
-        let ss = seal_secret(secret("a", None), Some(&ns("dev", false)), false, Recipient::V2(key.public_key())).unwrap();
+        let ss =
+            seal_secret(secret("a", None), Some(&ns("dev", false)), false, Recipient::V2(key.public_key())).unwrap();
         assert_eq!(ss.metadata.namespace.as_deref(), Some("dev"));
         assert_eq!(ss.spec.template.metadata.unwrap().namespace.as_deref(), Some("dev"));
     }

@@ -45,7 +45,9 @@ impl Node {
             serde_json::Value::Number(n) => n.as_i64().map_or_else(|| Node::Number(n.to_string()), Node::Int),
             serde_json::Value::String(s) => Node::str(s),
             serde_json::Value::Array(items) => Node::List(items.iter().map(Node::from_json).collect()),
-            serde_json::Value::Object(map) => Node::Map(map.iter().map(|(k, v)| (k.clone(), Node::from_json(v))).collect()),
+            serde_json::Value::Object(map) => {
+                Node::Map(map.iter().map(|(k, v)| (k.clone(), Node::from_json(v))).collect())
+            }
         }
     }
 }

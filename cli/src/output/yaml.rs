@@ -172,12 +172,7 @@ impl Writer<'_> {
         for (i, &c) in chars.iter().enumerate() {
             if c == ' ' {
                 let next_is_space = chars.get(i + 1) == Some(&' ');
-                if allow_breaks
-                    && !spaces
-                    && self.column > BEST_WIDTH
-                    && i > 0
-                    && i + 1 < chars.len()
-                    && !next_is_space
+                if allow_breaks && !spaces && self.column > BEST_WIDTH && i > 0 && i + 1 < chars.len() && !next_is_space
                 {
                     self.break_line(indent);
                 } else {
@@ -320,7 +315,10 @@ fn is_blank_or_end(c: Option<char>) -> bool {
 /// the Basic Multilingual Plane are not "printable" there.
 fn is_printable(c: char) -> bool {
     let v = c as u32;
-    v == 0x0a || (0x20..=0x7e).contains(&v) || (0xa0..=0xd7ff).contains(&v) || ((0xe000..=0xfffd).contains(&v) && v != 0xfeff)
+    v == 0x0a
+        || (0x20..=0x7e).contains(&v)
+        || (0xa0..=0xd7ff).contains(&v)
+        || ((0xe000..=0xfffd).contains(&v) && v != 0xfeff)
 }
 
 /// libyaml's `yaml_emitter_analyze_scalar`, block-context flags only.
@@ -713,9 +711,35 @@ mod tests {
     #[test]
     fn strings_that_read_back_as_other_types_are_double_quoted() {
         for s in [
-            "true", "True", "yes", "NO", "on", "off", "y", "n", "~", "null", "", "123", "-1", "+1", "0x1F", "0o17",
-            "0b101", "017", "1_000", "1.5", "1e3", ".5", "-.inf", ".NaN", "2024-01-02", "2024-1-2T3:04:05Z",
-            "2001-12-14 21:59:43.10", "1:20", "99999999999999999999",
+            "true",
+            "True",
+            "yes",
+            "NO",
+            "on",
+            "off",
+            "y",
+            "n",
+            "~",
+            "null",
+            "",
+            "123",
+            "-1",
+            "+1",
+            "0x1F",
+            "0o17",
+            "0b101",
+            "017",
+            "1_000",
+            "1.5",
+            "1e3",
+            ".5",
+            "-.inf",
+            ".NaN",
+            "2024-01-02",
+            "2024-1-2T3:04:05Z",
+            "2001-12-14 21:59:43.10",
+            "1:20",
+            "99999999999999999999",
         ] {
             assert_eq!(value(s), format!("\"{s}\""), "{s:?}");
         }
@@ -794,7 +818,13 @@ mod tests {
     fn maps_and_lists_have_go_yaml_layout() {
         let node = Node::Map(vec![
             ("spec".into(), Node::Map(vec![("z".into(), Node::Int(1)), ("a".into(), Node::Bool(false))])),
-            ("list".into(), Node::List(vec![Node::str("x"), Node::Map(vec![("b".into(), Node::Null), ("a".into(), Node::Map(vec![]))])])),
+            (
+                "list".into(),
+                Node::List(vec![
+                    Node::str("x"),
+                    Node::Map(vec![("b".into(), Node::Null), ("a".into(), Node::Map(vec![]))]),
+                ]),
+            ),
             ("empty".into(), Node::List(vec![])),
         ]);
         let mut out = String::new();
