@@ -1,0 +1,119 @@
+//! Where the sealing key comes from (reference §5.2): `--cert` (a file, `file://` or `http://`
+//! URL), `--v2-key`, or the controller through the API server.
+
+use std::time::SystemTime;
+
+use anyhow::{Context, Result, anyhow, bail};
+use http_body_util::{BodyExt, Empty};
+use hyper::body::Bytes;
+use kubeseal_crds::k8s::jiff;
+use kubeseal_sealing::{Certificate, X25519PublicKey};
+
+use crate::cluster::ClusterOptions;
+
+/// Controller path of the v1 certificate.
+pub const CERT_PATH: &str = "/v1/cert.pem";
+/// Controller path of the kubeseal-rs v2 (X25519) public key.
+pub const V2_KEY_PATH: &str = "/v2/x25519.pem";
+
+/// Reads the bytes of `--cert`: a local path (no scheme, or a one-letter Windows drive), a
+/// `file://` URL, or an `http://` URL. Returns the bytes and a name for error messages.
+pub async fn read_cert_source(source: &str) -> Result<Vec<u8>> {
+    match source.split_once("://") {
+        Some(("http", _)) => http_get(source).await,
+        Some(("https", _)) => bail!(
+            "cannot fetch {source:?}: https:// certificate URLs are not supported yet; download the certificate \
+             and pass its path, or use --fetch-cert"
+        ),
+        Some(("file", rest)) => {
+            let path = rest.split_once('/').map_or("/", |(_, p)| p);
+            let path = format!("/{path}");
+            std::fs::read(&path).with_context(|| format!("cannot read certificate {source:?}"))
+        }
+        Some((scheme, _)) if scheme.len() > 1 => bail!("cannot fetch {source:?}: unsupported URL scheme {scheme:?}"),
+        _ => std::fs::read(source).with_context(|| format!("cannot read certificate file {source:?}")),
+    }
+}
+
+/// A plain HTTP/1.1 GET; anything but 200 is an error like upstream's.
+async fn http_get(uri: &str) -> Result<Vec<u8>> {
+    let parsed: hyper::Uri = uri.parse().with_context(|| format!("invalid certificate URL {uri:?}"))?;
+    let host = parsed.host().ok_or_else(|| anyhow!("invalid certificate URL {uri:?}: no host"))?.to_owned();
+    let port = parsed.port_u16().unwrap_or(80);
+    let fetch = async {
+        let stream = tokio::net::TcpStream::connect((host.trim_matches(['[', ']']), port)).await?;
+        let (mut sender, conn) = hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream)).await?;
+        tokio::spawn(conn);
+        let path = parsed.path_and_query().map_or("/", |p| p.as_str());
+        let authority = parsed.authority().map_or(host.clone(), |a| a.to_string());
+        let request = http::Request::get(path)
+            .header(http::header::HOST, authority)
+            .header(http::header::ACCEPT, "application/x-pem-file, */*")
+            .body(Empty::<Bytes>::new())?;
+        let response = sender.send_request(request).await?;
+        let status = response.status();
+        let body = response.into_body().collect().await?.to_bytes();
+        anyhow::Ok((status, body))
+    };
+    let (status, body) = fetch.await.map_err(|e| anyhow!("cannot fetch {uri:?}: {e}"))?;
+    if status != http::StatusCode::OK {
+        bail!("cannot fetch {uri:?}: {status}");
+    }
+    Ok(body.to_vec())
+}
+
+/// The raw bytes of the certificate (or v2 key, with `v2`), from the flags or the controller.
+pub async fn fetch(
+    cert: &str,
+    v2: bool,
+    v2_key: Option<&std::path::Path>,
+    cluster: &ClusterOptions,
+) -> Result<Vec<u8>> {
+    if v2 {
+        if let Some(path) = v2_key {
+            return std::fs::read(path).with_context(|| format!("cannot read v2 key file {:?}", path.display()));
+        }
+        if !cert.is_empty() {
+            bail!(
+                "--envelope v2 seals with the controller's X25519 key: pass it with --v2-key (--cert is the v1 RSA certificate)"
+            );
+        }
+        return cluster.controller_get(V2_KEY_PATH).await.map_err(|e| {
+            if e.to_string().contains("no v2 key") {
+                anyhow!(
+                    "the controller has no v2 key: it must be a kubeseal-rs controller with v2 keys enabled ({e:#})"
+                )
+            } else {
+                e
+            }
+        });
+    }
+    if !cert.is_empty() {
+        return read_cert_source(cert).await;
+    }
+    cluster.controller_get(CERT_PATH).await
+}
+
+/// Parses the first certificate and refuses an expired one.
+pub fn parse_certificate(pem: &[u8], now: SystemTime) -> Result<Certificate> {
+    let text = std::str::from_utf8(pem).map_err(|_| anyhow!("the certificate is not PEM text"))?;
+    let certs = Certificate::all_from_pem(text).map_err(|e| anyhow!("cannot read the certificate: {e}"))?;
+    let cert = certs.into_iter().next().ok_or_else(|| anyhow!("no certificate found in the PEM data"))?;
+    if cert.is_expired_at(now) {
+        let date = jiff::Timestamp::try_from(cert.not_after())
+            .ok()
+            .and_then(|t| jiff::fmt::strtime::format("%B %-d, %Y", t).ok())
+            .unwrap_or_else(|| "an earlier date".to_owned());
+        bail!(
+            "failed to encrypt using an expired certificate on {date}: fetch the controller's current certificate with \
+             --fetch-cert, or ask its operators for a renewed one"
+        );
+    }
+    Ok(cert)
+}
+
+/// Parses the v2 X25519 public key.
+pub fn parse_v2_key(pem: &[u8]) -> Result<X25519PublicKey> {
+    let text = std::str::from_utf8(pem).map_err(|_| anyhow!("the v2 key is not PEM text"))?;
+    X25519PublicKey::from_pem(text).map_err(|e| anyhow!("cannot read the v2 key: {e}"))
+}

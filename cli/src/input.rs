@@ -1,0 +1,153 @@
+//! Reading input Secrets: JSON (concatenated objects) when the first non-space byte is `{`,
+//! otherwise YAML documents separated by `---`; empty documents are skipped (reference §5.3).
+
+use std::collections::BTreeMap;
+
+use anyhow::{Context, Result, anyhow, bail};
+use kubeseal_crds::k8s::ObjectMeta;
+use serde_json::Value;
+
+/// A core/v1 Secret as read from the input, with `data` still base64 text.
+#[derive(Debug, Default)]
+pub struct InputSecret {
+    /// Metadata as given.
+    pub metadata: ObjectMeta,
+    /// `data`, decoded from base64; values never printed.
+    pub data: BTreeMap<String, Vec<u8>>,
+    /// `stringData`.
+    pub string_data: BTreeMap<String, String>,
+    /// `type`.
+    pub type_: Option<String>,
+    /// `immutable`.
+    pub immutable: Option<bool>,
+}
+
+/// Splits `text` into documents and decodes each as a Secret. `source` names the input in errors.
+pub fn read_secrets(text: &[u8], source: &str) -> Result<Vec<InputSecret>> {
+    let text = std::str::from_utf8(text).map_err(|_| anyhow!("{source}: input is not valid UTF-8"))?;
+    let documents =
+        parse_documents(text).with_context(|| format!("{source}: cannot parse the input as JSON or YAML"))?;
+    let mut secrets = Vec::new();
+    for (i, doc) in documents.into_iter().enumerate() {
+        if doc.is_null() {
+            continue;
+        }
+        let what = format!("{source}: document {}", i + 1);
+        secrets.push(secret_from_value(doc).with_context(|| what)?);
+    }
+    if secrets.is_empty() {
+        bail!("{source}: no Secret found in the input (expected a Secret as JSON or YAML)");
+    }
+    Ok(secrets)
+}
+
+fn parse_documents(text: &str) -> Result<Vec<Value>> {
+    if text.trim_start().starts_with('{') {
+        let stream = serde_json::Deserializer::from_str(text).into_iter::<Value>();
+        return stream.collect::<Result<Vec<_>, _>>().map_err(Into::into);
+    }
+    Ok(serde_saphyr::from_multiple::<Value>(text)?)
+}
+
+fn type_name(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "a map",
+    }
+}
+
+/// Decodes one document. Unlike upstream (which decodes anything into a Secret), a document
+/// that says it is another kind is refused.
+fn secret_from_value(doc: Value) -> Result<InputSecret> {
+    let Value::Object(mut obj) = doc else {
+        bail!("expected a Secret object, found {}", type_name(&doc));
+    };
+    let kind = obj.get("kind").and_then(Value::as_str).unwrap_or_default();
+    if !kind.is_empty() && kind != "Secret" {
+        let hint =
+            if kind == "List" { " (kind List is not supported: pass the Secrets as separate documents)" } else { "" };
+        bail!("kind is {kind:?}, expected \"Secret\"{hint}");
+    }
+    if let Some(version) = obj.get("apiVersion").and_then(Value::as_str).filter(|v| !v.is_empty() && *v != "v1") {
+        bail!("apiVersion is {version:?}, expected \"v1\" for a Secret");
+    }
+    let metadata = match obj.remove("metadata") {
+        None | Some(Value::Null) => ObjectMeta::default(),
+        Some(meta) => serde_json::from_value(meta).map_err(|e| anyhow!("metadata: {e}"))?,
+    };
+    let mut data = BTreeMap::new();
+    for (key, value) in string_map(obj.remove("data"), "data")? {
+        let bytes = kubeseal_sealing::format::decode_base64(&value)
+            .map_err(|_| anyhow!("data[{key:?}]: value is not valid base64 (use stringData for plain text)"))?;
+        data.insert(key, bytes);
+    }
+    let string_data = string_map(obj.remove("stringData"), "stringData")?;
+    let type_ = match obj.remove("type") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) => Some(s),
+        Some(other) => bail!("type: expected a string, found {}", type_name(&other)),
+    };
+    let immutable = match obj.remove("immutable") {
+        None | Some(Value::Null) => None,
+        Some(Value::Bool(b)) => Some(b),
+        Some(other) => bail!("immutable: expected a boolean, found {}", type_name(&other)),
+    };
+    Ok(InputSecret { metadata, data, string_data, type_, immutable })
+}
+
+fn string_map(value: Option<Value>, field: &str) -> Result<BTreeMap<String, String>> {
+    match value {
+        None | Some(Value::Null) => Ok(BTreeMap::new()),
+        Some(Value::Object(map)) => map
+            .into_iter()
+            .map(|(k, v)| match v {
+                Value::String(s) => Ok((k, s)),
+                Value::Null => Ok((k, String::new())),
+                other => {
+                    Err(anyhow!("{field}[{k:?}]: expected a string, found {} (quote the value)", type_name(&other)))
+                }
+            })
+            .collect(),
+        Some(other) => bail!("{field}: expected a map of strings, found {}", type_name(&other)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn yaml_documents_are_split_and_empty_ones_skipped() {
+        let text = "---\napiVersion: v1\nkind: Secret\nmetadata: {name: a}\ndata: {k: dg==}\n---\n---\nmetadata:\n  name: b\nstringData:\n  k: v\n";
+        let secrets = read_secrets(text.as_bytes(), "stdin").unwrap();
+        assert_eq!(secrets.len(), 2);
+        assert_eq!(secrets[0].data["k"], b"v");
+        assert_eq!(secrets[1].metadata.name.as_deref(), Some("b"));
+        assert_eq!(secrets[1].string_data["k"], "v");
+    }
+
+    #[test]
+    fn concatenated_json_objects_are_read() {
+        let text = r#" {"metadata":{"name":"a"},"data":{"k":"dg=="}}{"metadata":{"name":"b"},"type":"Opaque"}"#;
+        let secrets = read_secrets(text.as_bytes(), "stdin").unwrap();
+        assert_eq!(secrets.len(), 2);
+        assert_eq!(secrets[1].type_.as_deref(), Some("Opaque"));
+    }
+
+    #[test]
+    fn errors_name_the_document_and_field() {
+        let err = |text: &str| format!("{:#}", read_secrets(text.as_bytes(), "in.yaml").unwrap_err());
+        assert!(err("kind: ConfigMap\n").contains("in.yaml: document 1: kind is \"ConfigMap\""));
+        assert!(
+            err("kind: Secret\n---\ndata:\n  k: '!!!'\n")
+                .contains("document 2: data[\"k\"]: value is not valid base64")
+        );
+        assert!(err("stringData:\n  port: 5432\n").contains("stringData[\"port\"]: expected a string, found a number"));
+        assert!(err("").contains("no Secret found"));
+        assert!(err("a: [").contains("cannot parse"));
+    }
+}
