@@ -1463,11 +1463,10 @@ pub(crate) fn emit(
     let rv = object["metadata"]["resourceVersion"].as_str().and_then(|r| r.parse().ok()).unwrap_or(st.rev);
     // The controllers only care about deletions, objects being deleted, and ownership.
     let meta = &object["metadata"];
-    if kind == EventType::Deleted
-        || meta.get("deletionTimestamp").is_some_and(|d| !d.is_null())
-        || meta.get("ownerReferences").is_some_and(|r| r.as_array().is_some_and(|a| !a.is_empty()))
-    {
-        shared.controllers.notify_one();
+    if kind == EventType::Deleted || meta.get("deletionTimestamp").is_some_and(|d| !d.is_null()) {
+        shared.wake_controllers();
+    } else if meta.get("ownerReferences").is_some_and(|r| r.as_array().is_some_and(|a| !a.is_empty())) {
+        shared.wake_for_dependent(rt.key(), ns, meta["name"].as_str().unwrap_or_default());
     }
     let ev = Arc::new(Event { rv, kind, res: rt.key(), namespace: ns.to_string(), old, object });
     st.record(ev.clone());
@@ -1482,7 +1481,7 @@ fn after_removal(shared: &Shared, st: &mut State, rt: &ResourceType, obj: &Value
         st.registry.remove(&(group.clone(), plural.clone()));
         st.objects.remove(&(group, plural));
     }
-    shared.controllers.notify_one();
+    shared.wake_controllers();
 }
 
 /// Kind-specific strategy: defaults and rules of Secrets, ConfigMaps, Namespaces, Leases, CRDs.
@@ -1796,7 +1795,7 @@ pub(crate) fn delete_object(
     let shared_new = Arc::new(new.clone());
     st.put(&rt.key(), (ns.clone(), meta_str(&obj, "name").to_string()), shared_new.clone());
     emit(shared, st, EventType::Modified, rt, &ns, Some(Arc::new(obj)), shared_new);
-    shared.controllers.notify_one();
+    shared.wake_controllers();
     (new, false)
 }
 

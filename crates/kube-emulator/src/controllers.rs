@@ -34,6 +34,15 @@ pub(crate) async fn run(shared: Arc<Shared>) {
             pending = true;
             continue;
         }
+        let work = std::mem::take(&mut *lock(&shared.gc_work));
+        if !work.full && !pending {
+            // Only owned objects were written: a pass is due only if one of them has an owner
+            // that is missing, replaced (another uid) or being deleted.
+            let st = shared.state();
+            if !work.dependents.iter().any(|(res, ns, name)| owners_need_attention(&st, res, ns, name)) {
+                continue;
+            }
+        }
         // A few passes settle chains (a namespace's objects, then the namespace).
         for _ in 0..4 {
             let mut st = shared.state();
@@ -44,6 +53,28 @@ pub(crate) async fn run(shared: Arc<Shared>) {
             }
         }
     }
+}
+
+/// Whether the owner references of one object need the garbage collector: an owner that does
+/// not resolve (absent, another uid, a kind not served, a namespaced owner of a cluster-scoped
+/// object) or is being deleted, or the object itself is being deleted.
+fn owners_need_attention(st: &State, res: &ResKey, ns: &str, name: &str) -> bool {
+    let Some(obj) = st.get(res, ns, name) else { return false };
+    if deleting(obj) {
+        return true;
+    }
+    let refs = obj["metadata"]["ownerReferences"].as_array().map(Vec::as_slice).unwrap_or_default();
+    refs.iter().any(|r| {
+        let api_version = r["apiVersion"].as_str().unwrap_or_default();
+        let group = api_version.rsplit_once('/').map_or("", |(g, _)| g);
+        let kind = r["kind"].as_str().unwrap_or_default();
+        let Some(rt) = st.registry.all().find(|rt| rt.group == group && rt.kind == kind) else { return true };
+        let owner_ns = if rt.namespaced { ns } else { "" };
+        match st.get(&rt.key(), owner_ns, r["name"].as_str().unwrap_or_default()) {
+            Some(owner) => owner["metadata"]["uid"] != r["uid"] || deleting(owner),
+            None => true,
+        }
+    })
 }
 
 /// Whether any object is being deleted: its finalizers may be removed by someone else later,
@@ -234,9 +265,10 @@ fn garbage_collect(shared: &Shared, st: &mut State) {
                 None => keep_refs.push(r.clone()),
             }
         }
-        let Some(current) = st.get(&rt.key(), s(dep, "namespace"), s(dep, "name")).cloned() else { continue };
+        // Shared, not copied: most dependents need nothing.
+        let Some(current) = st.get_shared(&rt.key(), s(dep, "namespace"), s(dep, "name")).cloned() else { continue };
         if keep_refs.len() != refs.len() {
-            let mut new = current.clone();
+            let mut new = (*current).clone();
             new["metadata"]["ownerReferences"] = json!(keep_refs);
             if keep_refs.is_empty()
                 && let Some(m) = new["metadata"].as_object_mut()
@@ -247,7 +279,7 @@ fn garbage_collect(shared: &Shared, st: &mut State) {
             continue;
         }
         if (!live_owner || foreground) && !deleting(&current) {
-            delete_object(shared, st, rt, current, None, false);
+            delete_object(shared, st, rt, (*current).clone(), None, false);
         }
     }
     // Owners whose dependents have been orphaned or deleted lose their propagation finalizer.

@@ -156,7 +156,7 @@ impl Emulator {
     /// Stops (or resumes) the garbage collector and the namespace and CRD cleanup controllers.
     pub fn pause_controllers(&self, paused: bool) {
         *lock(&self.shared.controllers_paused) = paused;
-        self.shared.controllers.notify_one();
+        self.shared.wake_controllers();
     }
 
     /// Routes `services/proxy` requests for Service `namespace/name` to `addr`.

@@ -68,6 +68,31 @@ pub(crate) struct Faults {
     pub latency: Duration,
 }
 
+/// Work for the controllers. Deletions (and deletion timestamps) need a pass over everything;
+/// an object written with owner references only needs its owners checked, which is cheap, so a
+/// burst of owned creations (a controller writing 10,000 Secrets) does not cost a full pass each.
+#[derive(Debug, Default)]
+pub(crate) struct GcWork {
+    /// A full pass is due.
+    pub full: bool,
+    /// Objects written with owner references since the last pass: (resource, namespace, name).
+    pub dependents: Vec<(crate::registry::ResKey, String, String)>,
+}
+
+impl Shared {
+    /// Wakes the controllers for a full pass.
+    pub fn wake_controllers(&self) {
+        lock(&self.gc_work).full = true;
+        self.controllers.notify_one();
+    }
+
+    /// Wakes the controllers to check the owners of one written object.
+    pub fn wake_for_dependent(&self, res: crate::registry::ResKey, namespace: &str, name: &str) {
+        lock(&self.gc_work).dependents.push((res, namespace.to_string(), name.to_string()));
+        self.controllers.notify_one();
+    }
+}
+
 pub(crate) struct Shared {
     pub state: Mutex<State>,
     pub events: broadcast::Sender<Arc<Event>>,
@@ -78,6 +103,8 @@ pub(crate) struct Shared {
     pub config: Config,
     /// Wakes the garbage collector and the namespace and CRD cleanup controllers.
     pub controllers: Notify,
+    /// What woke them: see [`GcWork`].
+    pub gc_work: Mutex<GcWork>,
     pub controllers_paused: Mutex<bool>,
     pub proxies: Mutex<HashMap<(String, String), SocketAddr>>,
     pub addr: OnceLock<SocketAddr>,
@@ -95,6 +122,7 @@ impl Shared {
             log: Mutex::new(Vec::new()),
             config,
             controllers: Notify::new(),
+            gc_work: Mutex::new(GcWork::default()),
             controllers_paused: Mutex::new(false),
             proxies: Mutex::new(HashMap::new()),
             addr: OnceLock::new(),
