@@ -91,6 +91,7 @@ pub fn reconcile_settings(settings: &Settings) -> reconcile::Settings {
         max_unseal_retries: settings.max_unseal_retries,
         metrics_omit_secret_labels: settings.metrics_omit_secret_labels,
         workers: u16::try_from(settings.workers).unwrap_or(u16::MAX).max(1),
+        resync: settings.resync_period,
     }
 }
 

@@ -66,9 +66,18 @@ async fn dev_mode_serves_the_readme_flow() {
 
     // kubectl builds the Secret client-side; we seal it for default/db and apply the result.
     let out = kubectl(
-        ["create", "secret", "generic", "db", "--from-literal=password=dev-secret-7c2e", "--dry-run=client", "-o", "json"]
-            .map(String::from)
-            .to_vec(),
+        [
+            "create",
+            "secret",
+            "generic",
+            "db",
+            "--from-literal=password=dev-secret-7c2e",
+            "--dry-run=client",
+            "-o",
+            "json",
+        ]
+        .map(String::from)
+        .to_vec(),
         None,
     )
     .await;

@@ -229,3 +229,39 @@ async fn cluster_secret_versions(cluster: &Cluster) -> Vec<(String, String)> {
     v.sort();
     v
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn periodic_passes_repair_an_edited_secret() {
+    let cluster = Cluster::start().await;
+    let controller = cluster.controller("solo", &["--resync-period=2s"]).await;
+    let key = cluster.fetch_cert().await;
+    let password = secret_value("drift");
+    cluster.apply(&common::seal(Recipient::V1(&key), NS, "drift", &[("password", &password)])).await;
+    cluster
+        .kubectl
+        .ok(&["wait", "--for=condition=Synced", "sealedsecret/drift", "-n", NS, "--timeout=60s"], None)
+        .await;
+    // Someone edits the produced Secret by hand.
+    cluster
+        .kubectl
+        .ok(&["patch", "secret", "drift", "-n", NS, "--type=merge", "-p", r#"{"data":{"password":"aGFja2Vk"}}"#], None)
+        .await;
+    assert_eq!(data_of(&cluster.secret(NS, "drift").await.unwrap())["password"], "hacked");
+    eventually(30, "the periodic pass restores the sealed value", || async {
+        cluster.secret(NS, "drift").await.is_some_and(|s| data_of(&s)["password"] == password)
+    })
+    .await;
+    // Quiet passes emit no new events: one Unsealed (count 1) for the creation, one for the repair.
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let out = cluster.kubectl.ok(&["get", "events", "-n", NS, "-o", "json"], None).await;
+    let events: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let unsealed: i64 = events["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["reason"] == "Unsealed" && e["involvedObject"]["name"] == "drift")
+        .map(|e| e["count"].as_i64().unwrap_or(1))
+        .sum();
+    assert_eq!(unsealed, 2, "Unsealed for the first pass and the repair only: {out}");
+    assert_no_leak(&cluster, &[&controller]).await;
+}

@@ -179,6 +179,16 @@ pub struct Flags {
     #[arg(long, env = "SEALED_SECRETS_WORKERS", default_value_t = 8)]
     pub workers: u32,
 
+    /// How often every SealedSecret is checked again although nothing changed (ours); 0 disables.
+    ///
+    /// Upstream never looks again until the spec changes, the Secret is deleted or the controller
+    /// restarts, so an edited Secret stays edited. A periodic pass repairs that drift; it reads
+    /// the Secret and writes only if it differs, and a v1 pass costs one private-key operation
+    /// per value (the key that opened the object is remembered). Passes are spread with up to
+    /// 10% jitter.
+    #[arg(long, env = "SEALED_SECRETS_RESYNC_PERIOD", default_value = "1h", value_parser = parse_go_duration)]
+    pub resync_period: Duration,
+
     // ---- Kubernetes client ----
     /// Client-side request rate limit in queries per second; negative disables it.
     ///

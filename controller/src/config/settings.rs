@@ -107,6 +107,8 @@ pub struct Settings {
     pub write_timeout: Option<Duration>,
     /// `--workers`: parallel reconciles, at least 1.
     pub workers: usize,
+    /// `--resync-period`: periodic re-check of every SealedSecret; `None` when 0.
+    pub resync_period: Option<Duration>,
     /// `--leader-elect*`; `None` with `--leader-elect=false`.
     pub leader_election: Option<LeaderElection>,
     /// `--max-request-bytes` and `--max-request-items`.
@@ -397,6 +399,7 @@ impl Flags {
             read_timeout: Some(self.read_timeout).filter(|d| !d.is_zero()),
             write_timeout: Some(self.write_timeout).filter(|d| !d.is_zero()),
             workers,
+            resync_period: Some(self.resync_period).filter(|d| !d.is_zero()),
             leader_election,
             limits,
             log,

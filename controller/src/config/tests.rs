@@ -79,6 +79,7 @@ const UPSTREAM_DEFAULTS: &[(&str, Option<&str>)] = &[
 /// Our additions.
 const OUR_DEFAULTS: &[(&str, Option<&str>)] = &[
     ("workers", Some("8")),
+    ("resync-period", Some("1h")),
     ("leader-elect", Some("true")),
     ("leader-elect-lease-name", Some("sealed-secrets-controller")),
     ("leader-elect-namespace", None),
@@ -138,6 +139,7 @@ fn defaults_validate_to_upstream_behaviour() {
     assert_eq!(s.read_timeout, Some(Duration::from_secs(120)));
     assert_eq!(s.write_timeout, Some(Duration::from_secs(120)));
     assert_eq!(s.workers, 8);
+    assert_eq!(s.resync_period, Some(Duration::from_secs(3600)));
     assert_eq!(
         s.leader_election,
         Some(LeaderElection {

@@ -79,6 +79,8 @@ pub struct Settings {
     pub metrics_omit_secret_labels: bool,
     /// `--workers`: parallel reconciles (at least one).
     pub workers: u16,
+    /// `--resync-period`: look at every object again this often (with jitter); `None`: never.
+    pub resync: Option<Duration>,
 }
 
 impl Default for Settings {
@@ -91,6 +93,7 @@ impl Default for Settings {
             max_unseal_retries: 5,
             metrics_omit_secret_labels: false,
             workers: 8,
+            resync: Some(Duration::from_secs(3600)),
         }
     }
 }
@@ -108,6 +111,8 @@ pub struct Context {
     failures: Mutex<HashMap<ObjectRef<SealedSecret>, u32>>,
     /// Objects whose last pass failed to unseal, retried when a key is added.
     waiting_for_keys: Mutex<HashSet<ObjectRef<SealedSecret>>>,
+    /// The generation of the last successful pass that emitted `Unsealed`, by UID.
+    announced: Mutex<HashMap<String, i64>>,
 }
 
 impl std::fmt::Debug for Context {
@@ -138,6 +143,7 @@ impl Context {
             hints: Mutex::default(),
             failures: Mutex::default(),
             waiting_for_keys: Mutex::default(),
+            announced: Mutex::default(),
         }
     }
 
@@ -147,6 +153,7 @@ impl Context {
         lock(&self.waiting_for_keys).remove(&reference);
         if let Some(uid) = &sealed.metadata.uid {
             lock(&self.hints).remove(uid);
+            lock(&self.announced).remove(uid);
         }
     }
 }
@@ -378,7 +385,10 @@ pub async fn reconcile(sealed: Arc<SealedSecret>, ctx: Arc<Context>) -> Result<A
         None => {
             lock(&ctx.failures).remove(&reference);
             lock(&ctx.waiting_for_keys).remove(&reference);
-            Ok(Action::await_change())
+            Ok(match ctx.settings.resync {
+                Some(period) => Action::requeue(jittered(period, &reference)),
+                None => Action::await_change(),
+            })
         }
         Some(error) => {
             ctx.metrics.unseal_error(error.kind(), &namespace);
@@ -460,8 +470,30 @@ async fn unseal_and_write(sealed: &Arc<SealedSecret>, ctx: &Arc<Context>, namesp
             Some(condition_message.clone())
         }
     };
-    ctx.events.emit(sealed, event.warning, event.reason, event.message);
+    if announce(ctx, sealed, &decided) {
+        ctx.events.emit(sealed, event.warning, event.reason, event.message);
+    }
     Outcome { failure, error: decided.error() }
+}
+
+/// Whether this pass's event is worth emitting. Failures and writes always are. Upstream emits
+/// `Unsealed` on every pass, which with it means once per object per start and per spec change;
+/// we keep exactly that and stay quiet on periodic passes that found nothing to do.
+fn announce(ctx: &Context, sealed: &SealedSecret, decided: &Plan) -> bool {
+    let Some(uid) = &sealed.metadata.uid else { return true };
+    let generation = sealed.metadata.generation.unwrap_or_default();
+    let mut announced = lock(&ctx.announced);
+    match decided {
+        Plan::Unchanged { .. } => announced.insert(uid.clone(), generation) != Some(generation),
+        Plan::Write { .. } => {
+            announced.insert(uid.clone(), generation);
+            true
+        }
+        Plan::Refuse { .. } | Plan::Fail { .. } => {
+            announced.remove(uid);
+            true
+        }
+    }
 }
 
 /// A failed API request: Warning `ErrUpdateFailed` with the API server's text (it names objects
@@ -492,6 +524,9 @@ fn api_failure(
         message = api_message(error),
         "Secret request failed"
     );
+    if let Some(uid) = &sealed.metadata.uid {
+        lock(&ctx.announced).remove(uid);
+    }
     ctx.events.emit(sealed, true, REASON_UPDATE_FAILED, &message);
     let kind = if immutable {
         Error::Immutable
@@ -552,6 +587,17 @@ fn error_policy(sealed: Arc<SealedSecret>, error: &Error, ctx: Arc<Context>) -> 
             Action::await_change()
         }
     }
+}
+
+/// `period` plus up to 10% derived from the object's name, so that objects processed together
+/// at start-up do not all come due in the same instant again.
+fn jittered(period: Duration, reference: &ObjectRef<SealedSecret>) -> Duration {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    reference.hash(&mut hasher);
+    let tenth = period.as_millis() / 10;
+    let extra = if tenth == 0 { 0 } else { u128::from(hasher.finish()) % tenth };
+    period + Duration::from_millis(u64::try_from(extra).unwrap_or(0))
 }
 
 /// Exponential backoff: 100 ms doubling per attempt, at most 5 minutes.
