@@ -27,6 +27,7 @@ mod golang;
 pub mod managed;
 pub mod patch;
 mod present;
+mod printer;
 mod proxy;
 mod registry;
 mod route;

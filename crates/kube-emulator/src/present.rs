@@ -7,6 +7,7 @@ use serde_json::{Value, json};
 
 use crate::registry::ResourceType;
 use crate::status::ApiError;
+use crate::{clock, printer};
 
 /// The representation a request asked for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -192,39 +193,106 @@ pub fn table_of_one(obj: &Value, rt: &ResourceType, version: &str) -> Value {
 }
 
 fn table(items: &[Value], rt: &ResourceType, version: &str, meta: Value) -> Value {
-    let custom_cols = rt.printer_columns.get(version).cloned().unwrap_or_default();
-    let mut defs = vec![
-        json!({"name": "Name", "type": "string", "format": "name", "description": "Name must be unique within a namespace.", "priority": 0}),
-    ];
-    let columns: Vec<(String, i64)> = if rt.custom {
-        if custom_cols.is_empty() {
-            defs.push(json!({"name": "Age", "type": "date", "format": "", "description": "Time since creation", "priority": 0}));
-            vec![(".metadata.creationTimestamp".into(), 0)]
-        } else {
-            custom_cols
-                .iter()
-                .map(|c| {
-                    defs.push(json!({
-                        "name": c["name"], "type": c.get("type").cloned().unwrap_or(json!("string")), "format": c.get("format").cloned().unwrap_or(json!("")),
-                        "description": c.get("description").cloned().unwrap_or(json!("")), "priority": c.get("priority").cloned().unwrap_or(json!(0)),
-                    }));
-                    (c["jsonPath"].as_str().unwrap_or_default().to_string(), c["priority"].as_i64().unwrap_or(0))
-                })
-                .collect()
-        }
+    // One clock reading per response, as the server's printers take time.Now() per table.
+    let now = clock::now_nanos();
+    let (defs, rows): (Vec<Value>, Vec<Vec<Value>>) = if rt.custom {
+        custom_table(items, rt.printer_columns.get(version).map(Vec::as_slice).unwrap_or_default(), now)
+    } else if let Some(cols) = printer::columns(&rt.group, &rt.plural) {
+        let rows = items.iter().map(|o| printer::cells(&rt.group, &rt.plural, o, now)).collect();
+        (cols.iter().map(printer::Column::definition).collect(), rows)
     } else {
-        defs.push(json!({"name": "Created At", "type": "date", "format": "", "description": "Time since creation", "priority": 0}));
-        vec![(".metadata.creationTimestamp".into(), 0)]
+        // rest.DefaultTableConvertor: the creation time as RFC 3339, not an age.
+        let defs = vec![
+            printer::NAME.definition(),
+            json!({"name": "Created At", "type": "date", "format": "", "description": "Time the object was created.", "priority": 0}),
+        ];
+        let rows = items
+            .iter()
+            .map(|o| vec![o["metadata"]["name"].clone(), o["metadata"]["creationTimestamp"].clone()])
+            .collect();
+        (defs, rows)
     };
     let rows: Vec<Value> = items
         .iter()
-        .map(|o| {
-            let mut cells = vec![o["metadata"]["name"].clone()];
-            cells.extend(columns.iter().map(|(path, _)| json_path(o, path).cloned().unwrap_or(Value::Null)));
-            json!({"cells": cells, "object": object(o, rt, version, Repr::Metadata, true)})
-        })
+        .zip(rows)
+        .map(|(o, cells)| json!({"cells": cells, "object": object(o, rt, version, Repr::Metadata, true)}))
         .collect();
     json!({"kind": "Table", "apiVersion": "meta.k8s.io/v1", "metadata": meta, "columnDefinitions": defs, "rows": rows})
+}
+
+/// The apiextensions-apiserver table convertor: Name, then the CRD's printer columns (the API
+/// defaults an `Age` column of type `date` when a version declares none).
+fn custom_table(items: &[Value], printer_columns: &[Value], now: i128) -> (Vec<Value>, Vec<Vec<Value>>) {
+    let default_age = [
+        json!({"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp", "description": "Time the object was created."}),
+    ];
+    let cols = if printer_columns.is_empty() { &default_age[..] } else { printer_columns };
+    let mut defs = vec![printer::NAME.definition()];
+    defs.extend(cols.iter().map(|c| {
+        let path = c["jsonPath"].as_str().unwrap_or_default();
+        let description = match c["description"].as_str().filter(|d| !d.is_empty()) {
+            Some(d) => d.to_string(),
+            None => format!("Custom resource definition column (in JSONPath format): {path}"),
+        };
+        json!({
+            "name": c["name"], "type": c.get("type").cloned().unwrap_or(json!("string")),
+            "format": c.get("format").cloned().unwrap_or(json!("")), "description": description,
+            "priority": c.get("priority").cloned().unwrap_or(json!(0)),
+        })
+    }));
+    let rows = items
+        .iter()
+        .map(|o| {
+            let mut cells = vec![o["metadata"]["name"].clone()];
+            cells.extend(cols.iter().map(|c| {
+                let ty = c["type"].as_str().unwrap_or("string");
+                json_path(o, c["jsonPath"].as_str().unwrap_or_default())
+                    .map_or(Value::Null, |v| custom_cell(ty, v, now))
+            }));
+            cells
+        })
+        .collect();
+    (defs, rows)
+}
+
+/// `cellForJSONValue`: a found value as the column type shows it; a value of the wrong type is
+/// an empty cell, and a `date` becomes an age.
+fn custom_cell(ty: &str, v: &Value, now: i128) -> Value {
+    match (ty, v) {
+        (_, Value::Null) => Value::Null,
+        // String columns print whatever the path found, as the JSONPath printer would.
+        ("string", v) => json!(go_text(v)),
+        ("integer", Value::Number(n)) => {
+            n.as_i64().map_or_else(|| n.as_f64().map_or(Value::Null, |f| json!(f.trunc() as i64)), |i| json!(i))
+        }
+        ("number", Value::Number(n)) => n.as_i64().map_or_else(|| json!(n.as_f64()), |i| json!(i)),
+        ("boolean", Value::Bool(b)) => json!(b),
+        ("date", Value::String(s)) => json!(clock::age(s, now)),
+        _ => Value::Null,
+    }
+}
+
+/// A JSON value as Go's `fmt.Print` shows the decoded form (the JSONPath text printer).
+fn go_text(v: &Value) -> String {
+    match v {
+        Value::Null => "<nil>".into(),
+        Value::String(s) => s.clone(),
+        Value::Bool(b) => b.to_string(),
+        Value::Number(n) => match (n.as_i64(), n.as_f64()) {
+            (Some(i), _) => i.to_string(),
+            (None, Some(f)) if f.fract() == 0.0 && f.abs() < 1e21 => format!("{f:.0}"),
+            _ => n.to_string(),
+        },
+        Value::Array(a) => format!("[{}]", a.iter().map(go_text).collect::<Vec<_>>().join(" ")),
+        Value::Object(m) => {
+            let mut keys: Vec<&String> = m.keys().collect();
+            keys.sort();
+            format!(
+                "map[{}]",
+                keys.iter().map(|k| format!("{k}:{}", go_text(&m[k.as_str()]))).collect::<Vec<_>>().join(" ")
+            )
+        }
+    }
 }
 
 /// Evaluates the simple JSONPath forms printer columns use: `.a.b`, `.a[0].b`,
@@ -272,6 +340,23 @@ mod tests {
         );
         assert_eq!(negotiate(Some("application/vnd.kubernetes.protobuf,application/json")).ok(), Some(Repr::Json));
         assert_eq!(negotiate(Some("application/vnd.kubernetes.protobuf")).map_err(|e| e.code), Err(406));
+    }
+
+    #[test]
+    fn custom_cells_follow_the_column_type() {
+        let now = 1_795_473_424 * 1_000_000_000;
+        assert_eq!(custom_cell("date", &json!("2026-11-23T22:36:04Z"), now), json!("60s"));
+        assert_eq!(custom_cell("date", &json!("2026-11-23T21:34:25Z"), now), json!("62m"));
+        assert_eq!(custom_cell("date", &json!("not a time"), now), json!("<invalid>"));
+        assert_eq!(custom_cell("date", &json!(""), now), json!("<unknown>"));
+        assert_eq!(custom_cell("date", &json!(5), now), Value::Null);
+        assert_eq!(custom_cell("integer", &json!(2.7), now), json!(2));
+        assert_eq!(custom_cell("integer", &json!("2"), now), Value::Null);
+        assert_eq!(custom_cell("number", &json!(1.5), now), json!(1.5));
+        assert_eq!(custom_cell("boolean", &json!(true), now), json!(true));
+        assert_eq!(custom_cell("boolean", &json!("true"), now), Value::Null);
+        assert_eq!(custom_cell("string", &json!(3), now), json!("3"));
+        assert_eq!(custom_cell("string", &json!({"b": [1, "x"], "a": true}), now), json!("map[a:true b:[1 x]]"));
     }
 
     #[test]
