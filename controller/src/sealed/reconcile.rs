@@ -188,6 +188,9 @@ async fn run_instance(
     let deletions = ctx.clone();
     let sealed_stream = watcher::watcher(sealed_api, config.clone())
         .default_backoff()
+        // The cache holds every SealedSecret: drop what the controller never reads. managedFields
+        // and kubectl's last-applied copy of the whole object are most of an object's size.
+        .modify(slim)
         .reflect(writer)
         .filter_map(move |event| {
             let object = match event {
@@ -225,6 +228,17 @@ async fn run_instance(
     while let Some(result) = results.next().await {
         if let Err(e) = result {
             tracing::debug!(error = %e, "reconcile loop");
+        }
+    }
+}
+
+/// Removes the fields of a cached SealedSecret that no pass reads: `managedFields` and the
+/// last-applied annotations (scope annotations, labels and everything else stay).
+fn slim(sealed: &mut SealedSecret) {
+    sealed.metadata.managed_fields = None;
+    if let Some(annotations) = sealed.metadata.annotations.as_mut() {
+        for key in annotations::STRIPPED_WHEN_SEALING {
+            annotations.remove(*key);
         }
     }
 }
