@@ -8,8 +8,7 @@ mod common;
 use std::process::{Command, Stdio};
 
 use common::*;
-use kubeseal_sealing::{Certificate, Recipient, Scope};
-use serde_json::{Value, json};
+use kubeseal_sealing::Certificate;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dev_mode_serves_the_readme_flow() {
@@ -62,9 +61,10 @@ async fn dev_mode_serves_the_readme_flow() {
         assert!(std::time::Instant::now() < deadline, "dev never served the certificate through the service proxy");
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     };
-    let cert = Certificate::from_pem(&pem).expect("a certificate");
+    Certificate::from_pem(&pem).expect("dev serves a certificate");
 
-    // kubectl builds the Secret client-side; we seal it for default/db and apply the result.
+    // kubectl builds the Secret client-side; kubeseal-rs seals it with the certificate it fetches
+    // from the controller through the service proxy; kubectl applies the result.
     let out = kubectl(
         [
             "create",
@@ -82,21 +82,27 @@ async fn dev_mode_serves_the_readme_flow() {
     )
     .await;
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let secret: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let password = secret["data"]["password"].as_str().map(|b| {
-        use base64::Engine as _;
-        String::from_utf8(base64::engine::general_purpose::STANDARD.decode(b).unwrap()).unwrap()
-    });
-    assert_eq!(password.as_deref(), Some("dev-secret-7c2e"));
-    let sealed = common::seal_with(
-        Recipient::V1(cert.public_key()),
-        "default",
-        "db",
-        &[("password", "dev-secret-7c2e")],
-        Scope::Strict,
-        json!({}),
-    );
-    let out = kubectl(vec!["apply".into(), "-f".into(), "-".into()], Some(sealed.to_string())).await;
+    let cli = kubeseal_rs();
+    let sealed = {
+        let mut c = Command::new(&cli)
+            .args(["--format", "yaml"])
+            .env("KUBECONFIG", &kubeconfig)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run kubeseal-rs");
+        use std::io::Write;
+        c.stdin.take().unwrap().write_all(&out.stdout).unwrap();
+        let out = c.wait_with_output().unwrap();
+        assert!(out.status.success(), "kubeseal-rs: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    assert!(sealed.contains("kind: SealedSecret") && !sealed.contains("dev-secret-7c2e"), "{sealed}");
+    // The CLI's certificate is the one the controller serves.
+    let fetched = Command::new(&cli).arg("--fetch-cert").env("KUBECONFIG", &kubeconfig).output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&fetched.stdout), pem);
+    let out = kubectl(vec!["apply".into(), "-f".into(), "-".into()], Some(sealed)).await;
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let out = kubectl(
         ["wait", "--for=condition=Synced", "sealedsecret/db", "--timeout=60s"].map(String::from).to_vec(),
@@ -116,6 +122,18 @@ async fn dev_mode_serves_the_readme_flow() {
     let logs = std::fs::read_to_string(dir.join("dev.log")).unwrap();
     assert!(logs.contains("export KUBECONFIG="), "dev prints how to use it");
     assert!(!logs.contains("dev-secret-7c2e"), "no plaintext in dev's logs");
+}
+
+/// The CLI binary, built beside this package's binary by `cargo test --workspace` (scripts/test).
+fn kubeseal_rs() -> std::path::PathBuf {
+    let dir = std::path::Path::new(env!("CARGO_BIN_EXE_kubeseal-controller")).parent().unwrap().to_path_buf();
+    let cli = dir.join("kubeseal-rs");
+    assert!(
+        cli.exists(),
+        "{} is missing: build the workspace (`cargo test --workspace`, as scripts/test does, or `cargo build -p kubeseal-cli`)",
+        cli.display()
+    );
+    cli
 }
 
 #[test]
