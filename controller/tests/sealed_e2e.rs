@@ -265,3 +265,56 @@ async fn periodic_passes_repair_an_edited_secret() {
     assert_eq!(unsealed, 2, "Unsealed for the first pass and the repair only: {out}");
     assert_no_leak(&cluster, &[&controller]).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn namespaces_label_selector_and_old_gc_behavior_flags() {
+    let cluster = Cluster::start().await;
+    cluster.namespace("team-a").await;
+    cluster.namespace("team-b").await;
+    // Own namespace plus team-a only; only objects labelled shard=one; explicit deletion of
+    // Secrets whose SealedSecret is deleted.
+    let controller = cluster
+        .controller("solo", &["--additional-namespaces=team-a", "--label-selector=shard=one", "--old-gc-behavior=true"])
+        .await;
+    let key = cluster.fetch_cert().await;
+    let labelled = |ns: &str, name: &str| {
+        let mut m = common::seal_with(
+            Recipient::V1(&key),
+            ns,
+            name,
+            &[("v", &secret_value(name))],
+            Scope::Strict,
+            // No owner reference: only --old-gc-behavior removes this Secret; `managed` lets the
+            // controller keep updating it.
+            json!({"metadata": {"annotations": {
+                "sealedsecrets.bitnami.com/skip-set-owner-references": "true",
+                "sealedsecrets.bitnami.com/managed": "true"
+            }}}),
+        );
+        m["metadata"]["labels"] = json!({"shard": "one"});
+        m
+    };
+    cluster.apply(&labelled("team-a", "watched")).await;
+    cluster.apply(&labelled("team-b", "elsewhere")).await;
+    let mut unlabelled = labelled("team-a", "unlabelled");
+    unlabelled["metadata"]["labels"] = json!({"shard": "two"});
+    cluster.apply(&unlabelled).await;
+
+    cluster
+        .kubectl
+        .ok(&["wait", "--for=condition=Synced", "sealedsecret/watched", "-n", "team-a", "--timeout=60s"], None)
+        .await;
+    let secret = cluster.secret("team-a", "watched").await.expect("unsealed in a watched namespace");
+    assert!(controller_owner(&secret).is_none(), "skip-set-owner-references");
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert!(cluster.secret("team-b", "elsewhere").await.is_none(), "team-b is not watched");
+    assert!(cluster.synced("team-b", "elsewhere").await.is_none(), "no status outside the watched namespaces");
+    assert!(cluster.secret("team-a", "unlabelled").await.is_none(), "the label selector filters");
+
+    cluster.kubectl.ok(&["delete", "sealedsecret", "watched", "-n", "team-a"], None).await;
+    eventually(30, "--old-gc-behavior deletes the Secret", || async {
+        cluster.secret("team-a", "watched").await.is_none()
+    })
+    .await;
+    assert_no_leak(&cluster, &[&controller]).await;
+}
