@@ -54,7 +54,7 @@ impl Default for Limits {
 /// Why a body was rejected before any decryption.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Rejected {
-    /// Not one JSON SealedSecret with `apiVersion: bitnami.com/v1alpha1`, `kind: SealedSecret`.
+    /// Not one JSON or YAML SealedSecret with `apiVersion: bitnami.com/v1alpha1`, `kind: SealedSecret`.
     Malformed,
     /// Over [`Limits::max_body`] or [`Limits::max_items`].
     TooLarge,
@@ -66,7 +66,12 @@ pub(crate) fn parse(body: &[u8], limits: &Limits) -> Result<SealedSecret, Reject
     if body.len() > limits.max_body {
         return Err(Rejected::TooLarge);
     }
-    let value: serde_json::Value = serde_json::from_slice(body).map_err(|_| Rejected::Malformed)?;
+    // Upstream accepts JSON or YAML (`kubeseal --validate` posts the file as it is); one document.
+    let value: serde_json::Value = if body.trim_ascii_start().starts_with(b"{") {
+        serde_json::from_slice(body).map_err(|_| Rejected::Malformed)?
+    } else {
+        serde_saphyr::from_slice(body).map_err(|_| Rejected::Malformed)?
+    };
     let field = |name: &str| value.get(name).and_then(serde_json::Value::as_str);
     if field("apiVersion") != Some(API_VERSION) || field("kind") != Some(KIND) {
         return Err(Rejected::Malformed);

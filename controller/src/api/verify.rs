@@ -145,6 +145,19 @@ mod tests {
     }
 
     #[test]
+    fn verify_accepts_one_yaml_document_as_upstream_does() {
+        let rsa = old_rsa();
+        let s = sealed(Recipient::V1(rsa.public_key()), &[("a", "one")]);
+        let json: serde_json::Value = serde_json::from_slice(&body(&s)).unwrap();
+        let yaml = serde_saphyr::to_string(&json).unwrap();
+        assert!(!yaml.trim_start().starts_with('{'), "{yaml}");
+        assert_eq!(verify(yaml.as_bytes(), &ring(), &Limits::default()), VerifyOutcome::Ok);
+        // Two documents: refused, as upstream refuses them.
+        let two = format!("{yaml}---\n{yaml}");
+        assert_eq!(verify(two.as_bytes(), &ring(), &Limits::default()), VerifyOutcome::Malformed);
+    }
+
+    #[test]
     fn verify_is_400_for_a_body_that_is_not_a_json_sealed_secret() {
         for b in [&b"{not json"[..], b"[]", b"kind: SealedSecret\n", br#"{"apiVersion":"v1","kind":"Secret"}"#] {
             let outcome = verify(b, &ring(), &Limits::default());
