@@ -306,7 +306,7 @@ fn recreated_on_delete(meta: &kube::core::ObjectMeta) -> bool {
 }
 
 /// Turns a metadata-only Secret watch into triggers for the SealedSecrets whose Secret was
-/// deleted. Remembers only the names of Secrets that [`recreated_on_delete`] selects; after a
+/// deleted. Remembers only the names of Secrets that `recreated_on_delete` selects; after a
 /// re-list, those that are gone are reported too (their deletion events were missed).
 pub fn deleted_secret_owners(
     events: impl Stream<Item = Result<Event<PartialObjectMeta<Secret>>, watcher::Error>> + Send + 'static,
