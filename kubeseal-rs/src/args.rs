@@ -50,7 +50,9 @@ pub struct Args {
     #[arg(long, env = "SEALED_SECRETS_VALIDATE")]
     pub validate: bool,
 
-    /// Seal the input into this existing SealedSecret file (not implemented yet).
+    /// Seal the input Secret and merge its values into this existing SealedSecret file, which is
+    /// rewritten in --format (json unless -o yaml). Name and namespace come from the file; the
+    /// scope from --scope and the input, and it must match the file's.
     #[arg(long, env = "SEALED_SECRETS_MERGE_INTO", default_value = "")]
     pub merge_into: String,
 
@@ -79,11 +81,14 @@ pub struct Args {
     #[arg(long, env = "SEALED_SECRETS_ROTATE", hide = true)]
     pub rotate: bool,
 
-    /// Decrypt the input SealedSecret offline with private keys (not implemented yet).
+    /// Decrypt the input SealedSecrets offline with --recovery-private-key and print the Secrets
+    /// (plaintext values, base64 in `data`).
     #[arg(long, env = "SEALED_SECRETS_RECOVERY_UNSEAL")]
     pub recovery_unseal: bool,
 
-    /// Private key files for --recovery-unseal.
+    /// Private key files for --recovery-unseal (repeat the flag or separate with commas): PEM
+    /// private keys (PKCS#1 or PKCS#8 RSA, PKCS#8 X25519), or key Secrets as JSON or YAML
+    /// (`kubectl get secret -o yaml` output, a List or several documents).
     #[arg(long, env = "SEALED_SECRETS_RECOVERY_PRIVATE_KEY", value_delimiter = ',')]
     pub recovery_private_key: Vec<String>,
 

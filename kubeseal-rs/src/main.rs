@@ -10,7 +10,9 @@ mod args;
 mod cert;
 mod cluster;
 mod input;
+mod merge;
 mod output;
+mod recover;
 mod seal;
 
 use std::io::{IsTerminal, Read, Write};
@@ -100,7 +102,10 @@ async fn run(args: &Args) -> Result<Vec<u8>> {
     }
     let not_yet = |flag: &str| Err(anyhow!("{flag} is not implemented in kubeseal-rs yet"));
     if args.recovery_unseal {
-        return not_yet("--recovery-unseal");
+        let format = output_format(args)?;
+        let keys = recover::load_keys(&args.recovery_private_key)?;
+        let (text, source) = read_input(&args.secret_file)?;
+        return recover::unseal_documents(&text, &source, &keys, format);
     }
     if args.validate {
         return not_yet("--validate");
@@ -116,7 +121,7 @@ async fn run(args: &Args) -> Result<Vec<u8>> {
         return cert::fetch(&args.cert, v2, args.v2_key.as_deref(), &cluster).await;
     }
     if !args.merge_into.is_empty() {
-        return not_yet("--merge-into");
+        return merge::merge_into(args, scope, format, v2, &cluster).await.map(|()| Vec::new());
     }
     if args.raw {
         return raw(args, scope, v2, &cluster).await;

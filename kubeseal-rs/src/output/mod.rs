@@ -8,7 +8,7 @@ pub mod json;
 mod node;
 pub mod yaml;
 
-pub use node::{Node, sealed_secret};
+pub use node::{Node, sealed_secret, secret};
 
 /// The two output formats of `-o/--format`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -177,3 +177,22 @@ pub fn sealed_secret(ss: &SealedSecret) -> Node {
         .always("spec", spec)
         .build()
 }
+
+/// A core/v1 Secret in Go field order: `kind`, `apiVersion`, `metadata`, `immutable`, `data`
+/// (base64), `stringData`, `type`.
+pub fn secret(secret: &kubeseal_crds::k8s::Secret) -> Node {
+    let data = secret.data.as_ref().filter(|d| !d.is_empty()).map(|d| {
+        Node::Map(
+            d.iter().map(|(k, v)| (k.clone(), Node::str(kubeseal_sealing::format::encode_base64(&v.0)))).collect(),
+        )
+    });
+    MapBuilder::default()
+        .always("kind", Node::str("Secret"))
+        .always("apiVersion", Node::str("v1"))
+        .always("metadata", object_meta(&secret.metadata))
+        .pointer("immutable", secret.immutable.map(Node::Bool))
+        .pointer("data", data)
+        .string_map("stringData", secret.string_data.as_ref())
+        .string("type", secret.type_.as_ref())
+        .build()
+}
