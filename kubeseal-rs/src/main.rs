@@ -9,8 +9,11 @@
 mod args;
 mod cert;
 mod cluster;
+mod completions;
+mod controller_api;
 mod input;
 mod output;
+mod reencrypt_dir;
 mod seal;
 
 use std::io::{IsTerminal, Read, Write};
@@ -22,12 +25,13 @@ use anyhow::{Context, Result, anyhow, bail};
 use clap::Parser;
 use kubeseal_sealing::{Recipient, Scope};
 
-use crate::args::Args;
+use crate::args::{Args, Command};
 use crate::cluster::ClusterOptions;
 use crate::output::Format;
 
 fn main() -> ExitCode {
-    let args = Args::parse();
+    let mut args = Args::parse();
+    controller_api::in_place_output(&mut args);
     if args.version {
         println!("kubeseal version: {}", env!("CARGO_PKG_VERSION"));
         return ExitCode::SUCCESS;
@@ -92,6 +96,11 @@ fn cluster_options(args: &Args) -> ClusterOptions {
 
 /// Runs the selected mode, in upstream's precedence, and returns the bytes to write.
 async fn run(args: &Args) -> Result<Vec<u8>> {
+    match &args.command {
+        Some(Command::Completions(c)) => return Ok(completions::script(c.shell)),
+        Some(Command::ReencryptDir(d)) => return reencrypt_dir::run(d, &cluster_options(args)).await,
+        None => {}
+    }
     if !args.from_file.is_empty() && !args.raw {
         bail!("--from-file can only be used with --raw");
     }
@@ -103,10 +112,10 @@ async fn run(args: &Args) -> Result<Vec<u8>> {
         return not_yet("--recovery-unseal");
     }
     if args.validate {
-        return not_yet("--validate");
+        return controller_api::validate(args, &cluster_options(args)).await;
     }
     if args.re_encrypt || args.rotate {
-        return not_yet("--re-encrypt");
+        return controller_api::re_encrypt(args, output_format(args)?, &cluster_options(args)).await;
     }
     let scope: Scope = args.scope.parse()?;
     let format = output_format(args)?;
