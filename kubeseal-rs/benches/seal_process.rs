@@ -32,8 +32,9 @@ fn main() {
     let dir = std::env::temp_dir().join(format!("kubeseal-seal-process-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("dir");
     let key = RsaPrivateKey::generate(RsaKeySize::Rsa4096).expect("key");
-    let cert = Certificate::self_signed(&key, &CertificateParams { not_before: SystemTime::now(), ..Default::default() })
-        .expect("cert");
+    let cert =
+        Certificate::self_signed(&key, &CertificateParams { not_before: SystemTime::now(), ..Default::default() })
+            .expect("cert");
     let cert_path = dir.join("cert.pem");
     std::fs::write(&cert_path, cert.to_pem()).expect("cert");
     let cert_arg = cert_path.to_str().expect("utf-8 path").to_string();
@@ -41,7 +42,16 @@ fn main() {
     let peer = peer.to_str().expect("utf-8 path").to_string();
 
     let tools: Vec<(&str, Vec<String>)> = vec![
-        ("kubeseal-rs", vec![env!("CARGO_BIN_EXE_kubeseal-rs").into(), "--cert".into(), cert_arg.clone(), "-o".into(), "yaml".into()]),
+        (
+            "kubeseal-rs",
+            vec![
+                env!("CARGO_BIN_EXE_kubeseal-rs").into(),
+                "--cert".into(),
+                cert_arg.clone(),
+                "-o".into(),
+                "yaml".into(),
+            ],
+        ),
         ("python kubesealpy 1.0.1", vec![python.clone(), peer.clone(), "kubesealpy".into(), cert_arg.clone()]),
         ("python cryptography (OpenSSL)", vec![python.clone(), peer.clone(), "cryptography".into(), cert_arg.clone()]),
     ];

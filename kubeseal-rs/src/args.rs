@@ -19,11 +19,11 @@ pub struct Args {
     pub cert: String,
 
     /// Namespace of the controller's Service.
-    #[arg(long, env = "SEALED_SECRETS_CONTROLLER_NAMESPACE", default_value = "kube-system")]
+    #[arg(long, global = true, env = "SEALED_SECRETS_CONTROLLER_NAMESPACE", default_value = "kube-system")]
     pub controller_namespace: String,
 
     /// Name of the controller's Service (the Helm chart names it `sealed-secrets`).
-    #[arg(long, env = "SEALED_SECRETS_CONTROLLER_NAME", default_value = "sealed-secrets-controller")]
+    #[arg(long, global = true, env = "SEALED_SECRETS_CONTROLLER_NAME", default_value = "sealed-secrets-controller")]
     pub controller_name: String,
 
     /// Output format: json or yaml. A --sealed-secret-file ending in .yaml or .yml is always YAML.
@@ -46,7 +46,7 @@ pub struct Args {
     #[arg(long, env = "SEALED_SECRETS_ALLOW_EMPTY_DATA")]
     pub allow_empty_data: bool,
 
-    /// Check that the controller can decrypt the input SealedSecrets (not implemented yet).
+    /// Check that the controller can decrypt the input SealedSecrets.
     #[arg(long, env = "SEALED_SECRETS_VALIDATE")]
     pub validate: bool,
 
@@ -73,7 +73,8 @@ pub struct Args {
     #[arg(long, env = "SEALED_SECRETS_SCOPE", default_value = "strict")]
     pub scope: String,
 
-    /// Re-encrypt the input SealedSecrets with the controller's newest key (not implemented yet).
+    /// Re-encrypt the input SealedSecrets with the controller's newest key. With -f and no -w the
+    /// input file is rewritten.
     #[arg(long, env = "SEALED_SECRETS_RE_ENCRYPT")]
     pub re_encrypt: bool,
 
@@ -103,19 +104,19 @@ pub struct Args {
     pub v2_key: Option<PathBuf>,
 
     /// Path to the kubeconfig file (default: $KUBECONFIG or ~/.kube/config).
-    #[arg(long, env = "SEALED_SECRETS_KUBECONFIG", default_value = "")]
+    #[arg(long, global = true, env = "SEALED_SECRETS_KUBECONFIG", default_value = "")]
     pub kubeconfig: String,
 
     /// The kubeconfig context to use.
-    #[arg(long, env = "SEALED_SECRETS_CONTEXT", default_value = "")]
+    #[arg(long, global = true, env = "SEALED_SECRETS_CONTEXT", default_value = "")]
     pub context: String,
 
     /// The kubeconfig cluster to use.
-    #[arg(long, env = "SEALED_SECRETS_CLUSTER", default_value = "")]
+    #[arg(long, global = true, env = "SEALED_SECRETS_CLUSTER", default_value = "")]
     pub cluster: String,
 
     /// The kubeconfig user to use.
-    #[arg(long, env = "SEALED_SECRETS_USER", default_value = "")]
+    #[arg(long, global = true, env = "SEALED_SECRETS_USER", default_value = "")]
     pub user: String,
 
     /// Namespace of the Secret when it declares none (default: the kubeconfig context's, else
@@ -126,4 +127,18 @@ pub struct Args {
     /// Print the version.
     #[arg(long)]
     pub version: bool,
+
+    /// What upstream's kubeseal lacks is a subcommand; without one, the flags select the mode.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// kubeseal-rs additions to kubeseal's interface.
+#[derive(Debug, clap::Subcommand)]
+pub enum Command {
+    /// Re-encrypt every SealedSecret under a directory with the controller's newest key, editing
+    /// only the ciphertexts in place.
+    ReencryptDir(crate::reencrypt_dir::ReencryptDirArgs),
+    /// Print a shell completion script.
+    Completions(crate::completions::CompletionsArgs),
 }

@@ -1,5 +1,5 @@
-//! Everything that reads kubeconfig or talks to the API server: the client namespace, and GETs
-//! to the controller through the API server's service proxy (reference §5.2).
+//! Everything that reads kubeconfig or talks to the API server: the client namespace, and
+//! requests to the controller through the API server's service proxy (reference §4.7, §5.2).
 
 use std::path::Path;
 
@@ -71,7 +71,7 @@ impl ClusterOptions {
             cluster: non_empty(&self.cluster),
             user: non_empty(&self.user),
         };
-        let config = match self.read_kubeconfig()? {
+        let mut config = match self.read_kubeconfig()? {
             Some(kubeconfig) => kube::Config::from_custom_kubeconfig(kubeconfig, &options)
                 .await
                 .map_err(|e| anyhow!("cannot use kubeconfig: {e}"))?,
@@ -81,6 +81,10 @@ impl ClusterOptions {
                 )
             })?,
         };
+        // kube retries 429/503/504 on its own, up to 15 times with waits growing to minutes: a
+        // controller Service without endpoints (503) would hang the CLI. Rate-limited controller
+        // calls are retried, with a bound, in `controller_api`.
+        config.default_retry = false;
         kube::Client::try_from(config).map_err(|e| anyhow!("cannot create a Kubernetes client: {e}"))
     }
 
@@ -94,8 +98,9 @@ impl ClusterOptions {
         )
     }
 
-    /// GETs `path` (such as `/v1/cert.pem`) from the controller through the service proxy.
-    pub async fn controller_get(&self, path: &str) -> Result<Vec<u8>> {
+    /// Looks up the controller's Service and returns a handle that sends requests to it through
+    /// the API server's service proxy. A missing Service is reported with the Helm hint.
+    pub async fn controller(&self) -> Result<Controller> {
         let client = self.client().await?;
         let (ns, name) = (&self.controller_namespace, &self.controller_name);
         let services: kube::Api<Service> = kube::Api::namespaced(client.clone(), ns);
@@ -110,33 +115,96 @@ impl ClusterOptions {
             .and_then(|ports| ports.into_iter().next())
             .and_then(|p| p.name)
             .unwrap_or_default();
-        let uri = format!("/api/v1/namespaces/{ns}/services/http:{name}:{port}/proxy{path}");
-        let request = http::Request::get(&uri)
-            .header(http::header::ACCEPT, "application/x-pem-file, */*")
-            .body(kube::client::Body::empty())
-            .context("cannot build the proxy request")?;
-        let response = client
+        Ok(Controller {
+            client,
+            base: format!("/api/v1/namespaces/{ns}/services/http:{name}:{port}/proxy"),
+            display: format!("{ns}/{name}"),
+            helm_hint: self.helm_hint(),
+        })
+    }
+
+    /// GETs `path` (such as `/v1/cert.pem`) from the controller through the service proxy.
+    pub async fn controller_get(&self, path: &str) -> Result<Vec<u8>> {
+        let controller = self.controller().await?;
+        let reply = controller.send(http::Method::GET, path, Vec::new()).await?;
+        if reply.status.is_success() {
+            return Ok(reply.body);
+        }
+        let detail = reply.text();
+        bail!(
+            "cannot fetch {path} from the controller {}: HTTP {}{}{detail}",
+            controller.display,
+            reply.status,
+            if detail.is_empty() { "" } else { ": " }
+        )
+    }
+}
+
+/// The controller, reached through the API server's service proxy.
+pub struct Controller {
+    client: kube::Client,
+    /// `/api/v1/namespaces/<ns>/services/http:<name>:<port>/proxy`.
+    base: String,
+    /// `<ns>/<name>`, for messages.
+    pub display: String,
+    helm_hint: String,
+}
+
+/// A reply from the controller (the API server's own refusals are errors, not replies).
+#[derive(Debug)]
+pub struct Reply {
+    /// The HTTP status.
+    pub status: http::StatusCode,
+    /// `Retry-After` in whole seconds, when the reply carries one.
+    pub retry_after: Option<u64>,
+    /// The body.
+    pub body: Vec<u8>,
+}
+
+impl Reply {
+    /// The body as trimmed text, for error messages: controller errors are short plain text; of
+    /// an API server Status (such as "no endpoints available"), its message.
+    pub fn text(&self) -> String {
+        let status = serde_json::from_slice::<serde_json::Value>(&self.body).ok().filter(|v| v["kind"] == "Status");
+        match status.as_ref().and_then(|v| v["message"].as_str()) {
+            Some(message) => message.trim().to_owned(),
+            None => String::from_utf8_lossy(&self.body).trim().to_owned(),
+        }
+    }
+}
+
+impl Controller {
+    /// Sends one request to `path` on the controller. Fails when the API server cannot be
+    /// reached, or says the Service does not exist (with the Helm hint).
+    pub async fn send(&self, method: http::Method, path: &str, body: Vec<u8>) -> Result<Reply> {
+        let uri = format!("{}{path}", self.base);
+        let mut request = http::Request::builder().method(method.clone()).uri(&uri);
+        request = if method == http::Method::GET {
+            request.header(http::header::ACCEPT, "application/x-pem-file, */*")
+        } else {
+            request.header(http::header::CONTENT_TYPE, "application/json").header(http::header::ACCEPT, "*/*")
+        };
+        let request = request.body(kube::client::Body::from(body)).context("cannot build the proxy request")?;
+        let response = self
+            .client
             .send(request)
             .await
-            .map_err(|e| anyhow!("cannot reach the controller through the API server ({ns}/{name}): {e}"))?;
+            .map_err(|e| anyhow!("cannot reach the controller through the API server ({}): {e}", self.display))?;
         let status = response.status();
+        let retry_after = response
+            .headers()
+            .get(http::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok());
         let body = response.into_body().collect_bytes().await.map_err(|e| anyhow!("reading the reply: {e}"))?;
-        if status.is_success() {
-            return Ok(body.to_vec());
-        }
-        let text = String::from_utf8_lossy(&body);
         // A Kubernetes Status body means the API server itself refused (no such Service); plain
         // text comes from the controller.
         let from_api_server = serde_json::from_slice::<serde_json::Value>(&body)
             .ok()
             .is_some_and(|v| v.get("kind").and_then(|k| k.as_str()) == Some("Status"));
         if status == http::StatusCode::NOT_FOUND && from_api_server {
-            bail!("{}", self.helm_hint());
+            bail!("{}", self.helm_hint);
         }
-        let detail = text.trim();
-        bail!(
-            "cannot fetch {path} from the controller {ns}/{name}: HTTP {status}{}{detail}",
-            if detail.is_empty() { "" } else { ": " }
-        )
+        Ok(Reply { status, retry_after, body: body.to_vec() })
     }
 }

@@ -41,7 +41,7 @@ pub fn read_secrets(text: &[u8], source: &str) -> Result<Vec<InputSecret>> {
     Ok(secrets)
 }
 
-pub(crate) fn parse_documents(text: &str) -> Result<Vec<Value>> {
+pub fn parse_documents(text: &str) -> Result<Vec<Value>> {
     if text.trim_start().starts_with('{') {
         let stream = serde_json::Deserializer::from_str(text).into_iter::<Value>();
         return stream.collect::<Result<Vec<_>, _>>().map_err(Into::into);

@@ -9,10 +9,13 @@
 mod args;
 mod cert;
 mod cluster;
+mod completions;
+mod controller_api;
 mod input;
 mod merge;
 mod output;
 mod recover;
+mod reencrypt_dir;
 mod seal;
 
 use std::io::{IsTerminal, Read, Write};
@@ -24,12 +27,13 @@ use anyhow::{Context, Result, anyhow, bail};
 use clap::Parser;
 use kubeseal_sealing::{Recipient, Scope};
 
-use crate::args::Args;
+use crate::args::{Args, Command};
 use crate::cluster::ClusterOptions;
 use crate::output::Format;
 
 fn main() -> ExitCode {
-    let args = Args::parse();
+    let mut args = Args::parse();
+    controller_api::in_place_output(&mut args);
     if args.version {
         println!("kubeseal version: {}", env!("CARGO_PKG_VERSION"));
         return ExitCode::SUCCESS;
@@ -94,13 +98,17 @@ fn cluster_options(args: &Args) -> ClusterOptions {
 
 /// Runs the selected mode, in upstream's precedence, and returns the bytes to write.
 async fn run(args: &Args) -> Result<Vec<u8>> {
+    match &args.command {
+        Some(Command::Completions(c)) => return Ok(completions::script(c.shell)),
+        Some(Command::ReencryptDir(d)) => return reencrypt_dir::run(d, &cluster_options(args)).await,
+        None => {}
+    }
     if !args.from_file.is_empty() && !args.raw {
         bail!("--from-file can only be used with --raw");
     }
     if !args.recovery_private_key.is_empty() && !args.recovery_unseal && std::io::stderr().is_terminal() {
         eprintln!("warning: --recovery-private-key has no effect without --recovery-unseal");
     }
-    let not_yet = |flag: &str| Err(anyhow!("{flag} is not implemented in kubeseal-rs yet"));
     if args.recovery_unseal {
         let format = output_format(args)?;
         let keys = recover::load_keys(&args.recovery_private_key)?;
@@ -108,10 +116,10 @@ async fn run(args: &Args) -> Result<Vec<u8>> {
         return recover::unseal_documents(&text, &source, &keys, format);
     }
     if args.validate {
-        return not_yet("--validate");
+        return controller_api::validate(args, &cluster_options(args)).await;
     }
     if args.re_encrypt || args.rotate {
-        return not_yet("--re-encrypt");
+        return controller_api::re_encrypt(args, output_format(args)?, &cluster_options(args)).await;
     }
     let scope: Scope = args.scope.parse()?;
     let format = output_format(args)?;
