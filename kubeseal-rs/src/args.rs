@@ -119,6 +119,70 @@ pub struct Args {
     #[arg(long, global = true, env = "SEALED_SECRETS_USER", default_value = "")]
     pub user: String,
 
+    /// The address and port of the Kubernetes API server (overrides the kubeconfig's).
+    #[arg(short = 's', long, global = true, env = "SEALED_SECRETS_SERVER")]
+    pub server: Option<String>,
+
+    /// Bearer token for authentication to the API server.
+    #[arg(long, global = true, env = "SEALED_SECRETS_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+
+    /// Username to impersonate for the operation.
+    #[arg(long = "as", global = true, env = "SEALED_SECRETS_AS")]
+    pub impersonate: Option<String>,
+
+    /// Group to impersonate for the operation; repeat for more groups.
+    #[arg(long = "as-group", global = true, env = "SEALED_SECRETS_AS_GROUP", value_delimiter = ',')]
+    pub impersonate_groups: Vec<String>,
+
+    /// Path to a certificate file for the certificate authority.
+    #[arg(long, global = true, env = "SEALED_SECRETS_CERTIFICATE_AUTHORITY")]
+    pub certificate_authority: Option<PathBuf>,
+
+    /// Path to a client certificate file for TLS.
+    #[arg(long, global = true, env = "SEALED_SECRETS_CLIENT_CERTIFICATE")]
+    pub client_certificate: Option<PathBuf>,
+
+    /// Path to a client key file for TLS.
+    #[arg(long, global = true, env = "SEALED_SECRETS_CLIENT_KEY")]
+    pub client_key: Option<PathBuf>,
+
+    /// Do not check the server's certificate (insecure).
+    #[arg(long, global = true, env = "SEALED_SECRETS_INSECURE_SKIP_TLS_VERIFY", num_args = 0..=1,
+        require_equals = true, default_missing_value = "true", default_value = "false",
+        action = clap::ArgAction::Set)]
+    pub insecure_skip_tls_verify: bool,
+
+    /// Server name to use for server certificate validation.
+    #[arg(long, global = true, env = "SEALED_SECRETS_TLS_SERVER_NAME")]
+    pub tls_server_name: Option<String>,
+
+    /// How long to wait for one server request: `0` (no limit), a number of seconds or a Go
+    /// duration (`30s`, `1m`).
+    #[arg(long, global = true, env = "SEALED_SECRETS_REQUEST_TIMEOUT", default_value = "0")]
+    pub request_timeout: String,
+
+    /// Username for basic authentication to the API server.
+    #[arg(long, global = true, env = "SEALED_SECRETS_USERNAME")]
+    pub username: Option<String>,
+
+    /// Password for basic authentication to the API server.
+    #[arg(long, global = true, env = "SEALED_SECRETS_PASSWORD", hide_env_values = true)]
+    pub password: Option<String>,
+
+    /// Log verbosity (klog's `-v`): 6 and above print each API request's method and URL on stderr.
+    #[arg(short = 'v', long = "v", global = true, env = "SEALED_SECRETS_V", default_value_t = 0)]
+    pub verbosity: u8,
+
+    /// Accepted for compatibility with kubeseal's klog flags; has no effect.
+    #[arg(long, global = true, hide = true)]
+    pub vmodule: Option<String>,
+
+    /// Accepted for compatibility with kubeseal's klog flags; has no effect.
+    #[arg(long, global = true, hide = true, num_args = 0..=1, require_equals = true,
+        default_missing_value = "true")]
+    pub logtostderr: Option<String>,
+
     /// Namespace of the Secret when it declares none (default: the kubeconfig context's, else
     /// `default`).
     #[arg(short = 'n', long, env = "SEALED_SECRETS_NAMESPACE")]

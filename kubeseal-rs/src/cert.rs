@@ -1,5 +1,5 @@
-//! Where the sealing key comes from (reference §5.2): `--cert` (a file, `file://` or `http://`
-//! URL), `--v2-key`, or the controller through the API server.
+//! Where the sealing key comes from (reference §5.2): `--cert` (a file, or a `file://`,
+//! `http://` or `https://` URL), `--v2-key`, or the controller through the API server.
 
 use std::time::SystemTime;
 
@@ -21,10 +21,7 @@ pub const V2_KEY_PATH: &str = "/v2/x25519.pem";
 pub async fn read_cert_source(source: &str) -> Result<Vec<u8>> {
     match source.split_once("://") {
         Some(("http", _)) => http_get(source).await,
-        Some(("https", _)) => bail!(
-            "cannot fetch {source:?}: https:// certificate URLs are not supported yet; download the certificate \
-             and pass its path, or use --fetch-cert"
-        ),
+        Some(("https", _)) => https_get(source).await,
         Some(("file", rest)) => {
             let path = rest.split_once('/').map_or("/", |(_, p)| p);
             let path = format!("/{path}");
@@ -56,6 +53,29 @@ async fn http_get(uri: &str) -> Result<Vec<u8>> {
         anyhow::Ok((status, body))
     };
     let (status, body) = fetch.await.map_err(|e| anyhow!("cannot fetch {uri:?}: {e}"))?;
+    if status != http::StatusCode::OK {
+        bail!("cannot fetch {uri:?}: {status}");
+    }
+    Ok(body.to_vec())
+}
+
+/// A GET over TLS, verified against the platform's trust store; anything but 200 is an error.
+async fn https_get(uri: &str) -> Result<Vec<u8>> {
+    let parsed: hyper::Uri = uri.parse().with_context(|| format!("invalid certificate URL {uri:?}"))?;
+    let connector = hyper_rustls::HttpsConnectorBuilder::new()
+        .try_with_platform_verifier()
+        .map_err(|e| anyhow!("cannot set up TLS to fetch {uri:?}: {e}"))?
+        .https_only()
+        .enable_http1()
+        .build();
+    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+        .build::<_, Empty<Bytes>>(connector);
+    let request = http::Request::get(parsed)
+        .header(http::header::ACCEPT, "application/x-pem-file, */*")
+        .body(Empty::<Bytes>::new())?;
+    let response = client.request(request).await.map_err(|e| anyhow!("cannot fetch {uri:?}: {e}"))?;
+    let status = response.status();
+    let body = response.into_body().collect().await.map_err(|e| anyhow!("cannot fetch {uri:?}: {e}"))?.to_bytes();
     if status != http::StatusCode::OK {
         bail!("cannot fetch {uri:?}: {status}");
     }

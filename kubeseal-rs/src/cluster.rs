@@ -26,6 +26,123 @@ pub struct ClusterOptions {
     pub controller_name: String,
     /// `--controller-namespace`.
     pub controller_namespace: String,
+    /// kubectl's connection overrides (`--server`, `--token`, `--as`, TLS, timeouts, ...).
+    pub connection: Connection,
+}
+
+/// kubectl's connection flags, applied over what the kubeconfig says, as client-go's override
+/// set does for kubeseal.
+#[derive(Debug, Default, Clone)]
+pub struct Connection {
+    /// `-s/--server`.
+    pub server: Option<String>,
+    /// `--token`.
+    pub token: Option<String>,
+    /// `--as`.
+    pub impersonate: Option<String>,
+    /// `--as-group`.
+    pub impersonate_groups: Vec<String>,
+    /// `--certificate-authority`.
+    pub certificate_authority: Option<std::path::PathBuf>,
+    /// `--client-certificate`.
+    pub client_certificate: Option<std::path::PathBuf>,
+    /// `--client-key`.
+    pub client_key: Option<std::path::PathBuf>,
+    /// `--insecure-skip-tls-verify`.
+    pub insecure_skip_tls_verify: bool,
+    /// `--tls-server-name`.
+    pub tls_server_name: Option<String>,
+    /// `--request-timeout`, parsed.
+    pub request_timeout: Option<std::time::Duration>,
+    /// `--username`.
+    pub username: Option<String>,
+    /// `--password`.
+    pub password: Option<String>,
+    /// `-v`: 6 and above print each request to the controller on stderr.
+    pub verbosity: u8,
+}
+
+impl Connection {
+    fn apply(&self, config: &mut kube::Config) -> Result<()> {
+        if let Some(server) = &self.server {
+            config.cluster_url = server.parse().map_err(|e| anyhow!("invalid --server {server:?}: {e}"))?;
+        }
+        let auth = &mut config.auth_info;
+        if let Some(token) = &self.token {
+            auth.token = Some(token.clone().into());
+            auth.token_file = None;
+            auth.exec = None;
+            auth.auth_provider = None;
+        }
+        if let Some(user) = &self.impersonate {
+            auth.impersonate = Some(user.clone());
+        }
+        if !self.impersonate_groups.is_empty() {
+            auth.impersonate_groups = Some(self.impersonate_groups.clone());
+        }
+        if let Some(path) = &self.client_certificate {
+            auth.client_certificate = Some(path.display().to_string());
+            auth.client_certificate_data = None;
+        }
+        if let Some(path) = &self.client_key {
+            auth.client_key = Some(path.display().to_string());
+            auth.client_key_data = None;
+        }
+        if let Some(username) = &self.username {
+            auth.username = Some(username.clone());
+        }
+        if let Some(password) = &self.password {
+            auth.password = Some(password.clone().into());
+        }
+        if let Some(path) = &self.certificate_authority {
+            config.root_cert_file = Some(path.clone());
+            config.root_cert = None;
+        }
+        if self.insecure_skip_tls_verify {
+            config.accept_invalid_certs = true;
+        }
+        if let Some(name) = &self.tls_server_name {
+            config.tls_server_name = Some(name.clone());
+        }
+        if let Some(timeout) = self.request_timeout {
+            config.read_timeout = Some(timeout);
+            config.write_timeout = Some(timeout);
+            config.connect_timeout = Some(timeout);
+        }
+        Ok(())
+    }
+}
+
+/// `--request-timeout`: `0` means no limit; a bare number is seconds; otherwise a Go duration
+/// made of `h`, `m`, `s`, `ms` parts (`1m30s`).
+pub fn parse_request_timeout(text: &str) -> Result<Option<std::time::Duration>> {
+    let text = text.trim();
+    if text.is_empty() || text == "0" {
+        return Ok(None);
+    }
+    if let Ok(secs) = text.parse::<u64>() {
+        return Ok(Some(std::time::Duration::from_secs(secs)));
+    }
+    let invalid =
+        || anyhow!("invalid --request-timeout {text:?}: use a number of seconds or a duration such as 30s or 1m");
+    let mut total = std::time::Duration::ZERO;
+    let mut rest = text;
+    while !rest.is_empty() {
+        let digits = rest.find(|c: char| !c.is_ascii_digit()).ok_or_else(invalid)?;
+        let value: u64 = rest[..digits].parse().map_err(|_| invalid())?;
+        rest = &rest[digits..];
+        let unit_len = rest.find(|c: char| c.is_ascii_digit()).unwrap_or(rest.len());
+        let unit = match &rest[..unit_len] {
+            "h" => std::time::Duration::from_secs(3600),
+            "m" => std::time::Duration::from_secs(60),
+            "s" => std::time::Duration::from_secs(1),
+            "ms" => std::time::Duration::from_millis(1),
+            _ => return Err(invalid()),
+        };
+        total += unit * u32::try_from(value).map_err(|_| invalid())?;
+        rest = &rest[unit_len..];
+    }
+    Ok(Some(total).filter(|d| !d.is_zero()))
 }
 
 fn non_empty(s: &str) -> Option<String> {
@@ -71,11 +188,15 @@ impl ClusterOptions {
             cluster: non_empty(&self.cluster),
             user: non_empty(&self.user),
         };
-        let mut config = match self.read_kubeconfig()? {
-            Some(kubeconfig) => kube::Config::from_custom_kubeconfig(kubeconfig, &options)
+        let mut config = match (self.read_kubeconfig()?, &self.connection.server) {
+            (Some(kubeconfig), _) => kube::Config::from_custom_kubeconfig(kubeconfig, &options)
                 .await
                 .map_err(|e| anyhow!("cannot use kubeconfig: {e}"))?,
-            None => kube::Config::incluster().map_err(|_| {
+            // `--server` alone is enough, as with kubectl.
+            (None, Some(server)) => {
+                kube::Config::new(server.parse().map_err(|e| anyhow!("invalid --server {server:?}: {e}"))?)
+            }
+            (None, None) => kube::Config::incluster().map_err(|_| {
                 anyhow!(
                     "no kubeconfig found and not running in a cluster: pass --kubeconfig, or --cert to seal offline"
                 )
@@ -85,6 +206,7 @@ impl ClusterOptions {
         // controller Service without endpoints (503) would hang the CLI. Rate-limited controller
         // calls are retried, with a bound, in `controller_api`.
         config.default_retry = false;
+        self.connection.apply(&mut config)?;
         kube::Client::try_from(config).map_err(|e| anyhow!("cannot create a Kubernetes client: {e}"))
     }
 
@@ -120,6 +242,7 @@ impl ClusterOptions {
             base: format!("/api/v1/namespaces/{ns}/services/http:{name}:{port}/proxy"),
             display: format!("{ns}/{name}"),
             helm_hint: self.helm_hint(),
+            verbosity: self.connection.verbosity,
         })
     }
 
@@ -148,6 +271,7 @@ pub struct Controller {
     /// `<ns>/<name>`, for messages.
     pub display: String,
     helm_hint: String,
+    verbosity: u8,
 }
 
 /// A reply from the controller (the API server's own refusals are errors, not replies).
@@ -185,6 +309,9 @@ impl Controller {
             request.header(http::header::CONTENT_TYPE, "application/json").header(http::header::ACCEPT, "*/*")
         };
         let request = request.body(kube::client::Body::from(body)).context("cannot build the proxy request")?;
+        if self.verbosity >= 6 {
+            eprintln!("{method} {uri}");
+        }
         let response = self
             .client
             .send(request)
@@ -206,5 +333,53 @@ impl Controller {
             bail!("{}", self.helm_hint);
         }
         Ok(Reply { status, retry_after, body: body.to_vec() })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    #[test]
+    fn request_timeouts_are_seconds_or_go_durations() {
+        assert_eq!(parse_request_timeout("0").unwrap(), None);
+        assert_eq!(parse_request_timeout("").unwrap(), None);
+        assert_eq!(parse_request_timeout("15").unwrap(), Some(Duration::from_secs(15)));
+        assert_eq!(parse_request_timeout("1m30s").unwrap(), Some(Duration::from_secs(90)));
+        assert_eq!(parse_request_timeout("250ms").unwrap(), Some(Duration::from_millis(250)));
+        assert_eq!(parse_request_timeout("2h").unwrap(), Some(Duration::from_secs(7200)));
+        for bad in ["soon", "5d", "m", "1.5s", "-3s"] {
+            assert!(parse_request_timeout(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn connection_flags_override_the_kubeconfig() {
+        let mut config = kube::Config::new("https://from-kubeconfig:6443".parse().unwrap());
+        config.auth_info.token_file = Some("/var/run/token".into());
+        let connection = Connection {
+            server: Some("https://override:8443".into()),
+            token: Some("t0ken".into()),
+            impersonate: Some("jane".into()),
+            impersonate_groups: vec!["devs".into(), "ops".into()],
+            certificate_authority: Some("/etc/ca.pem".into()),
+            insecure_skip_tls_verify: true,
+            tls_server_name: Some("api.internal".into()),
+            request_timeout: Some(Duration::from_secs(30)),
+            username: Some("admin".into()),
+            ..Connection::default()
+        };
+        connection.apply(&mut config).unwrap();
+        assert_eq!(config.cluster_url.to_string(), "https://override:8443/");
+        assert!(config.auth_info.token.is_some() && config.auth_info.token_file.is_none());
+        assert_eq!(config.auth_info.impersonate.as_deref(), Some("jane"));
+        assert_eq!(config.auth_info.impersonate_groups, Some(vec!["devs".into(), "ops".into()]));
+        assert_eq!(config.root_cert_file.as_deref(), Some(std::path::Path::new("/etc/ca.pem")));
+        assert!(config.accept_invalid_certs);
+        assert_eq!(config.tls_server_name.as_deref(), Some("api.internal"));
+        assert_eq!(config.read_timeout, Some(Duration::from_secs(30)));
+        assert_eq!(config.auth_info.username.as_deref(), Some("admin"));
     }
 }

@@ -85,7 +85,24 @@ fn output_format(args: &Args) -> Result<Format> {
 }
 
 fn cluster_options(args: &Args) -> ClusterOptions {
+    let connection = cluster::Connection {
+        server: args.server.clone(),
+        token: args.token.clone(),
+        impersonate: args.impersonate.clone(),
+        impersonate_groups: args.impersonate_groups.clone(),
+        certificate_authority: args.certificate_authority.clone(),
+        client_certificate: args.client_certificate.clone(),
+        client_key: args.client_key.clone(),
+        insecure_skip_tls_verify: args.insecure_skip_tls_verify,
+        tls_server_name: args.tls_server_name.clone(),
+        // Validated in `run` before any mode starts.
+        request_timeout: cluster::parse_request_timeout(&args.request_timeout).unwrap_or(None),
+        username: args.username.clone(),
+        password: args.password.clone(),
+        verbosity: args.verbosity,
+    };
     ClusterOptions {
+        connection,
         kubeconfig: args.kubeconfig.clone(),
         context: args.context.clone(),
         cluster: args.cluster.clone(),
@@ -103,6 +120,7 @@ async fn run(args: &Args) -> Result<Vec<u8>> {
         Some(Command::ReencryptDir(d)) => return reencrypt_dir::run(d, &cluster_options(args)).await,
         None => {}
     }
+    cluster::parse_request_timeout(&args.request_timeout)?;
     if !args.from_file.is_empty() && !args.raw {
         bail!("--from-file can only be used with --raw");
     }

@@ -354,3 +354,51 @@ async fn completions_are_generated_for_bash() {
     let r = run(&["completions", "tcsh"], "").await;
     assert_eq!(r.code, 2, "an unknown shell is a usage error");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn kubectl_connection_flags_reach_the_controller_without_a_kubeconfig() {
+    let cluster = Cluster::start(true, &[]).await;
+    let server = cluster.emu.url().expect("the emulator listens");
+    // No kubeconfig at all: --server (and a token, which the emulator accepts) are enough; -v 6
+    // prints the requests, as kubeseal's `-v` does through klog.
+    let r = run(
+        &["--server", &server, "--token", "not-a-real-token", "--request-timeout=30s", "-v", "6", "--fetch-cert"],
+        "",
+    )
+    .await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.starts_with("-----BEGIN CERTIFICATE-----"), "{}", r.stdout);
+    assert!(
+        r.stderr.contains(
+            "GET /api/v1/namespaces/kube-system/services/http:sealed-secrets-controller:http/proxy/v1/cert.pem"
+        ),
+        "{}",
+        r.stderr
+    );
+    assert!(!r.stderr.contains("not-a-real-token"), "the token is never printed");
+    // A bad --request-timeout is refused before anything else happens.
+    let r = run(&["--server", &server, "--request-timeout=soon", "--fetch-cert"], "").await;
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("invalid --request-timeout \"soon\""), "{}", r.stderr);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn https_certificate_urls_are_fetched_over_verified_tls() {
+    // A server that does not speak TLS: the fetch must try a TLS handshake and fail clearly.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        use std::io::Read;
+        if let Ok((mut s, _)) = listener.accept() {
+            let mut buf = [0u8; 512];
+            let _ = s.read(&mut buf);
+            let _ = s.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+        }
+    });
+    let secret = "apiVersion: v1\nkind: Secret\nmetadata: {name: a, namespace: b}\nstringData: {k: v}\n";
+    let r = run(&["--cert", &format!("https://127.0.0.1:{port}/cert.pem")], secret).await;
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stderr.contains(&format!("cannot fetch \"https://127.0.0.1:{port}/cert.pem\"")), "{}", r.stderr);
+    assert!(!r.stderr.contains("not supported"), "{}", r.stderr);
+    assert!(r.stdout.is_empty());
+}
