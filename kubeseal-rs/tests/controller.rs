@@ -402,3 +402,48 @@ async fn https_certificate_urls_are_fetched_over_verified_tls() {
     assert!(!r.stderr.contains("not supported"), "{}", r.stderr);
     assert!(r.stdout.is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sealed_and_raw_values_are_unsealed_by_the_controller_once_applied() {
+    use kubeseal_crds::SealedSecret;
+    use kubeseal_crds::k8s::Secret;
+
+    let cluster = Cluster::start(true, &[]).await;
+    let client = Client::new(cluster.emu.service(), "default");
+    let sealed_api: Api<SealedSecret> = Api::namespaced(client.clone(), "default");
+    let secrets: Api<Secret> = Api::namespaced(client.clone(), "default");
+
+    // Default mode: the CLI's JSON output is applied as it is.
+    let json = cluster.seal("default", "whole", "json").await;
+    let object: SealedSecret = serde_json::from_str(&json).expect("the CLI prints a SealedSecret");
+    sealed_api.create(&PostParams::default(), &object).await.unwrap();
+
+    // Raw mode: one value, put into a SealedSecret by hand (as people do in Helm templates).
+    let r = cluster.cli(&["--raw", "--namespace", "default", "--name", "raw"], "raw-value-1").await;
+    assert_eq!((r.code, r.stderr.as_str()), (0, ""));
+    assert!(!r.stdout.ends_with('\n'), "raw output has no trailing newline");
+    let raw: SealedSecret = serde_json::from_value(serde_json::json!({
+        "apiVersion": "bitnami.com/v1alpha1", "kind": "SealedSecret",
+        "metadata": {"name": "raw", "namespace": "default"},
+        "spec": {"encryptedData": {"token": r.stdout}, "template": {"metadata": {"name": "raw", "namespace": "default"}}}
+    }))
+    .unwrap();
+    sealed_api.create(&PostParams::default(), &raw).await.unwrap();
+
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let value = |s: &Secret, k: &str| {
+        s.data.as_ref().and_then(|d| d.get(k)).map(|v| String::from_utf8_lossy(&v.0).into_owned())
+    };
+    loop {
+        let whole = secrets.get_opt("whole").await.unwrap();
+        let raw = secrets.get_opt("raw").await.unwrap();
+        if let (Some(whole), Some(raw)) = (whole, raw) {
+            assert_eq!(value(&whole, "password").as_deref(), Some("s3cret-whole"));
+            assert_eq!(value(&whole, "user").as_deref(), Some("admin"));
+            assert_eq!(value(&raw, "token").as_deref(), Some("raw-value-1"));
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "the controller did not unseal both within 60 s");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
