@@ -496,3 +496,36 @@ mod cluster {
         assert!(r.stderr.starts_with("error: the controller has no v2 key"), "{}", r.stderr);
     }
 }
+
+#[test]
+fn sealing_with_cert_touches_no_network() {
+    // A kubeconfig whose API server is a listener that counts connections: sealing with --cert
+    // (in every sealing mode) must never connect, even though a cluster is configured.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let server = format!("http://{}", listener.local_addr().unwrap());
+    let kubeconfig = scratch("offline").join("config");
+    std::fs::write(
+        &kubeconfig,
+        format!(
+            "apiVersion: v1\nkind: Config\ncurrent-context: c\nclusters:\n- name: k\n  cluster: {{server: \"{server}\"}}\n\
+             contexts:\n- name: c\n  context: {{cluster: k, user: u, namespace: team}}\nusers:\n- name: u\n  user: {{token: t}}\n"
+        ),
+    )
+    .unwrap();
+    let cert = valid_cert();
+    let cert = cert.to_str().unwrap();
+    let kubeconfig = kubeconfig.to_str().unwrap();
+    let env = [("KUBECONFIG", kubeconfig)];
+    let r = run_env(&["--cert", cert], SECRET_YAML, &env);
+    assert_eq!((r.code, r.stderr.as_str()), (0, ""));
+    let r = run_env(&["--cert", cert, "--raw", "--name", "db"], "value", &env);
+    assert_eq!((r.code, r.stderr.as_str()), (0, ""));
+    let r = run_env(&["--cert", cert, "-o", "yaml", "--scope", "cluster-wide"], SECRET_YAML, &env);
+    assert_eq!((r.code, r.stderr.as_str()), (0, ""));
+    let mut connections = 0;
+    while listener.accept().is_ok() {
+        connections += 1;
+    }
+    assert_eq!(connections, 0, "kubeseal-rs --cert connected to the API server");
+}
