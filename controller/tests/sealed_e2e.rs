@@ -316,5 +316,22 @@ async fn namespaces_label_selector_and_old_gc_behavior_flags() {
         cluster.secret("team-a", "watched").await.is_none()
     })
     .await;
+
+    // But never a Secret the SealedSecret did not manage (upstream deletes it by name).
+    cluster
+        .apply(&json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "foreign", "namespace": "team-a"},
+            "stringData": {"k": "the user's"}}))
+        .await;
+    let mut foreign = common::seal(Recipient::V1(&key), "team-a", "foreign", &[("k", &secret_value("foreign"))]);
+    foreign["metadata"]["labels"] = json!({"shard": "one"});
+    cluster.apply(&foreign).await;
+    eventually(30, "the unmanaged Secret is refused", || async {
+        cluster.synced("team-a", "foreign").await.is_some_and(|(s, _)| s == "False")
+    })
+    .await;
+    cluster.kubectl.ok(&["delete", "sealedsecret", "foreign", "-n", "team-a"], None).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let kept = cluster.secret("team-a", "foreign").await.expect("the user's Secret survives");
+    assert_eq!(data_of(&kept)["k"], "the user's");
     assert_no_leak(&cluster, &[&controller]).await;
 }

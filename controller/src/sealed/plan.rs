@@ -48,7 +48,7 @@ const BOTH_DATA_FIELDS: &str = "SealedSecret sets both the deprecated 'data' fie
 const LEGACY_NOT_A_SECRET: &str = "deprecated 'data' field does not hold a valid Secret";
 
 /// Replaces a template error text that would quote a decrypted value.
-const TEMPLATE_ERROR_WITHHELD: &str = "execution failed; error text withheld because it contains a secret value";
+const TEMPLATE_ERROR_WITHHELD: &str = "execution failed; error text withheld because it can contain secret values";
 
 /// Behaviour switches, from the controller flags.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -465,20 +465,24 @@ fn render_templates(
 
     let mut rendered = BTreeMap::new();
     for (key, text) in templates.iter().filter(|(k, _)| !encrypted.contains_key(*k)) {
-        match Template::parse(key, text, &options, &funcs).and_then(|t| t.render(&context)) {
+        let template = match Template::parse(key, text, &options, &funcs) {
+            Ok(t) => t,
+            Err(e) => {
+                // A parse error describes the template text, which is in the SealedSecret anyway.
+                errors.add(key, e.to_string());
+                continue;
+            }
+        };
+        match template.render(&context) {
             Ok(out) => {
                 rendered.insert(key.clone(), SecretSlice::from(out.into_bytes()));
             }
-            Err(e) => {
-                // Sprig's `fail` (and `required`) put their argument in the error text, and a
-                // template can pass a decrypted value to them; the condition message is readable
-                // by anyone who can read the SealedSecret. Withhold any text quoting a value.
-                let text = e.to_string();
-                if decrypted.iter().any(|(_, v)| !v.is_empty() && text.contains(v.as_str())) {
-                    errors.add(key, format!("template: {key}: {TEMPLATE_ERROR_WITHHELD}"));
-                } else {
-                    errors.add(key, text);
-                }
+            Err(_) => {
+                // An execution error can carry a decrypted value in any disguise (`fail`,
+                // `required`, a conversion error quoting its input, after `b64enc` or `upper`),
+                // and the condition message is readable by anyone who can read the SealedSecret:
+                // its text is never passed on.
+                errors.add(key, format!("template: {key}: {TEMPLATE_ERROR_WITHHELD}"));
             }
         }
     }
@@ -893,15 +897,29 @@ mod tests {
     }
 
     #[test]
-    fn a_template_error_quoting_a_decrypted_value_is_withheld() {
-        let mut ss = sealed_secret(vec![("password", v1(MARKER))]);
-        ss.spec.template.data = Some(map(&[("leak", "{{ fail .password }}")]));
-        let plan = run(&ss, None);
-        assert_eq!(
-            fail_message(&plan),
-            "template: leak: execution failed; error text withheld because it contains a secret value (leak)"
-        );
-        assert!(!format!("{plan:?}").contains(MARKER));
+    fn template_execution_errors_never_carry_their_text() {
+        use base64::Engine as _;
+        let encoded = base64::engine::general_purpose::STANDARD.encode(MARKER);
+        for leak in [
+            "{{ fail .password }}",
+            "{{ fail (b64enc .password) }}",
+            "{{ fail (upper .password) }}",
+            "{{ .password | b64enc | printf \"%s!\" | fail }}",
+        ] {
+            let mut ss = sealed_secret(vec![("password", v1(MARKER))]);
+            ss.spec.template.data = Some(map(&[("leak", leak)]));
+            let plan = run(&ss, None);
+            let message = fail_message(&plan);
+            assert_eq!(
+                message,
+                "template: leak: execution failed; error text withheld because it can contain secret values (leak)",
+                "{leak}"
+            );
+            let debug = format!("{plan:?}");
+            for needle in [MARKER, encoded.as_str(), &MARKER.to_uppercase()] {
+                assert!(!message.contains(needle) && !debug.contains(needle), "{leak}");
+            }
+        }
     }
 
     // --- ownerReference -----------------------------------------------------------------------

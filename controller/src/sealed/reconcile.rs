@@ -259,15 +259,43 @@ fn sealed_deleted(ctx: &Arc<Context>, sealed: &SealedSecret) {
     ctx.forget(sealed);
     if ctx.settings.old_gc_behavior {
         let api: Api<Secret> = Api::namespaced(ctx.client.clone(), &namespace);
-        tokio::spawn(async move {
-            match api.delete(&name, &DeleteParams::default()).await {
-                Ok(_) => tracing::info!(namespace, name, "deleted the Secret of a deleted SealedSecret"),
-                Err(kube::Error::Api(e)) if e.code == 404 => {}
-                Err(e) => {
-                    tracing::warn!(namespace, name, error = %e, "could not delete the Secret of a deleted SealedSecret")
-                }
-            }
+        let owner_uid = sealed.metadata.uid.clone();
+        tokio::spawn(async move { delete_produced_secret(api, namespace, name, owner_uid).await });
+    }
+}
+
+/// `--old-gc-behavior`: deletes the Secret of a deleted SealedSecret, but only one the
+/// controller would have written: controlled by that SealedSecret (same UID) or annotated
+/// `managed: "true"`. Upstream deletes whatever Secret has the name, which lets anyone who may
+/// create and delete SealedSecrets delete any Secret of the namespace. The delete carries a UID
+/// precondition, so a Secret replaced meanwhile is left alone.
+async fn delete_produced_secret(api: Api<Secret>, namespace: String, name: String, owner_uid: Option<String>) {
+    let secret = match api.get_opt(&name).await {
+        Ok(Some(s)) => s,
+        Ok(None) => return,
+        Err(e) => {
+            tracing::warn!(namespace, name, error = %e, "could not read the Secret of a deleted SealedSecret");
+            return;
+        }
+    };
+    let controlled =
+        secret.metadata.owner_references.iter().flatten().any(|o| {
+            o.kind == plan::KIND && o.controller == Some(true) && owner_uid.as_deref() == Some(o.uid.as_str())
         });
+    let managed =
+        secret.metadata.annotations.as_ref().and_then(|a| a.get(annotations::MANAGED)).is_some_and(|v| v == "true");
+    if !(controlled || managed) {
+        tracing::info!(namespace, name, "kept a Secret the deleted SealedSecret did not manage");
+        return;
+    }
+    let params = DeleteParams {
+        preconditions: Some(kube::api::Preconditions { uid: secret.metadata.uid.clone(), resource_version: None }),
+        ..DeleteParams::default()
+    };
+    match api.delete(&name, &params).await {
+        Ok(_) => tracing::info!(namespace, name, "deleted the Secret of a deleted SealedSecret"),
+        Err(kube::Error::Api(e)) if e.code == 404 || e.code == 409 => {}
+        Err(e) => tracing::warn!(namespace, name, error = %e, "could not delete the Secret of a deleted SealedSecret"),
     }
 }
 
