@@ -12,8 +12,9 @@
 //!   oracle over crafted templates (upstream PRs #2019, #2049).
 //! - Outcomes are coarse: they never say which item or key failed, and never hold plaintext.
 //!
-//! Bodies are JSON only: the controller has no YAML parser, and `kubeseal --validate` /
-//! `--re-encrypt` send JSON. A YAML body is a malformed request.
+//! Bodies are one JSON or YAML document, as upstream accepts (`kubeseal --validate` posts the
+//! file as it is). YAML is parsed with a budget derived from the limits: no anchors or aliases,
+//! one document, bounded depth, nodes and scalar bytes.
 
 pub mod rotate;
 pub mod verify;
@@ -60,6 +61,21 @@ pub(crate) enum Rejected {
     TooLarge,
 }
 
+/// YAML parsing bounded by the request limits: aliases cannot expand a small body into a large
+/// tree (a 2 MiB alias bomb would otherwise grow to the parser's 64 MiB default budget).
+fn yaml_options(limits: &Limits) -> serde_saphyr::Options {
+    let mut budget = serde_saphyr::Budget::default();
+    budget.max_total_scalar_bytes = limits.max_body;
+    budget.max_aliases = 0;
+    budget.max_anchors = 0;
+    budget.max_documents = 1;
+    budget.max_depth = 32;
+    budget.max_nodes = limits.max_items.saturating_mul(4).saturating_add(256);
+    let mut options = serde_saphyr::Options::default();
+    options.budget = Some(budget);
+    options
+}
+
 /// Checks the size, parses the body and checks apiVersion/kind and the item count. Parse errors
 /// are dropped on purpose: serde's text can quote body content.
 pub(crate) fn parse(body: &[u8], limits: &Limits) -> Result<SealedSecret, Rejected> {
@@ -70,7 +86,7 @@ pub(crate) fn parse(body: &[u8], limits: &Limits) -> Result<SealedSecret, Reject
     let value: serde_json::Value = if body.trim_ascii_start().starts_with(b"{") {
         serde_json::from_slice(body).map_err(|_| Rejected::Malformed)?
     } else {
-        serde_saphyr::from_slice(body).map_err(|_| Rejected::Malformed)?
+        serde_saphyr::from_slice_with_options(body, yaml_options(limits)).map_err(|_| Rejected::Malformed)?
     };
     let field = |name: &str| value.get(name).and_then(serde_json::Value::as_str);
     if field("apiVersion") != Some(API_VERSION) || field("kind") != Some(KIND) {

@@ -152,6 +152,15 @@ mod tests {
         let yaml = serde_saphyr::to_string(&json).unwrap();
         assert!(!yaml.trim_start().starts_with('{'), "{yaml}");
         assert_eq!(verify(yaml.as_bytes(), &ring(), &Limits::default()), VerifyOutcome::Ok);
+        // Aliases are refused: 100 KiB anchored once and referenced 40 times would expand to
+        // 4 MiB (twice the body limit) inside an otherwise valid SealedSecret.
+        let big = "x".repeat(100 * 1024);
+        let refs = vec!["*big"; 40].join(", ");
+        let amplified = format!("{yaml}padding: &big \"{big}\"\nexpanded: [{refs}]\n");
+        assert!(amplified.len() < Limits::DEFAULT_MAX_BODY);
+        assert_eq!(verify(amplified.as_bytes(), &ring(), &Limits::default()), VerifyOutcome::Malformed);
+        let without_aliases = format!("{yaml}padding: \"{big}\"\n");
+        assert_eq!(verify(without_aliases.as_bytes(), &ring(), &Limits::default()), VerifyOutcome::Ok);
         // Two documents: refused, as upstream refuses them.
         let two = format!("{yaml}---\n{yaml}");
         assert_eq!(verify(two.as_bytes(), &ring(), &Limits::default()), VerifyOutcome::Malformed);

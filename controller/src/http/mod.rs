@@ -94,7 +94,14 @@ pub struct ApiState {
     started: Instant,
     /// One permit per CPU for verify/rotate work on the blocking pool.
     crypto: Arc<Semaphore>,
+    /// Verify/rotate requests being read or processed; beyond [`IN_FLIGHT_PER_CPU`] per CPU
+    /// the answer is `503` before any body is read, so memory stays bounded (each may buffer up
+    /// to `max_body`) whatever the rate limiter lets through.
+    in_flight: Arc<Semaphore>,
 }
+
+/// Verify/rotate requests admitted at once, per CPU.
+pub const IN_FLIGHT_PER_CPU: usize = 4;
 
 impl ApiState {
     /// State for the API server: `quota` applies to `/v1/verify` and, separately, `/v1/rotate`.
@@ -115,6 +122,7 @@ impl ApiState {
             timeouts,
             started: Instant::now(),
             crypto: Arc::new(Semaphore::new(cpus)),
+            in_flight: Arc::new(Semaphore::new(cpus * IN_FLIGHT_PER_CPU)),
         }
     }
 
@@ -302,6 +310,7 @@ async fn dispatch(state: &Arc<ApiState>, route: Route, req: Request<Incoming>) -
 }
 
 async fn verify(state: &Arc<ApiState>, req: Request<Incoming>) -> Response<Full<Bytes>> {
+    let Ok(_admitted) = Arc::clone(&state.in_flight).try_acquire_owned() else { return busy() };
     let body = match read_body(req, state.limits.max_body, state.timeouts.read).await {
         Ok(body) => body,
         Err(status) => return respond(status, None, Bytes::new()),
@@ -317,6 +326,7 @@ async fn verify(state: &Arc<ApiState>, req: Request<Incoming>) -> Response<Full<
 }
 
 async fn rotate(state: &Arc<ApiState>, req: Request<Incoming>) -> Response<Full<Bytes>> {
+    let Ok(_admitted) = Arc::clone(&state.in_flight).try_acquire_owned() else { return busy() };
     let body = match read_body(req, state.limits.max_body, state.timeouts.read).await {
         Ok(body) => body,
         Err(status) => return respond(status, None, Bytes::new()),
@@ -399,6 +409,13 @@ fn text_error(status: StatusCode, message: &'static str) -> Response<Full<Bytes>
 
 fn not_found() -> Response<Full<Bytes>> {
     text_error(StatusCode::NOT_FOUND, "404 page not found\n")
+}
+
+/// `503` when too many verify/rotate requests are in flight; retry in a second.
+fn busy() -> Response<Full<Bytes>> {
+    let mut response = text_error(StatusCode::SERVICE_UNAVAILABLE, "busy\n");
+    response.headers_mut().insert(http::header::RETRY_AFTER, http::HeaderValue::from_static("1"));
+    response
 }
 
 fn limit_exceeded() -> Response<Full<Bytes>> {

@@ -8,8 +8,11 @@
 //! when moving the TAT one emission interval later keeps it within the tolerance
 //! (`(burst + 1) / per_second`) of now.
 //!
-//! Buckets are keyed like upstream: the lower-cased `X-Forwarded-For` value, `\n`, the URL path,
-//! `\n`. Without the header every client shares one bucket per path. The store holds at most
+//! Buckets are keyed like upstream's, on `X-Forwarded-For`, `\n`, the URL path, `\n`, but on
+//! the header's right-most hop only (lower-cased): through the API server's service proxy that
+//! is the client address the API server appended, which the client cannot vary. Clients on the
+//! pod network that reach the port directly can still send any header; the in-flight cap of
+//! the HTTP server bounds what they can cost. Without the header every client shares one bucket per path. The store holds at most
 //! [`MAX_KEYS`] buckets and drops the least recently used one when full (upstream's LRU store).
 //! Unlike upstream, a header value longer than [`MAX_KEY_VALUE`] bytes is replaced by a keyed hash
 //! of it, so the store's memory stays bounded whatever clients send.
@@ -115,10 +118,15 @@ impl Gcra {
         }
     }
 
-    /// The bucket key for a request: the lower-cased `X-Forwarded-For` value (empty when absent;
-    /// hashed when longer than [`MAX_KEY_VALUE`]), `\n`, the URL path, `\n`.
+    /// The bucket key for a request: the lower-cased right-most `X-Forwarded-For` hop (empty when
+    /// absent; hashed when longer than [`MAX_KEY_VALUE`]), `\n`, the URL path, `\n`.
     pub fn bucket_key(&self, forwarded_for: Option<&[u8]>, path: &str) -> String {
+        // The right-most hop: through the API server's service proxy (how users reach the
+        // controller) it is the client address the API server saw, appended after whatever
+        // the client sent. Upstream keys on the whole header, so a client could get a fresh
+        // bucket per request by varying its own part of it.
         let value = forwarded_for.unwrap_or_default();
+        let value = value.rsplit(|b| *b == b',').next().unwrap_or_default().trim_ascii();
         let value = if value.len() > MAX_KEY_VALUE {
             format!("#{:016x}", self.hasher.hash_one(value.to_ascii_lowercase()))
         } else {
@@ -296,9 +304,14 @@ mod tests {
     }
 
     #[test]
-    fn bucket_key_is_lower_cased_header_and_path() {
+    fn bucket_key_is_the_lower_cased_last_hop_and_path() {
         let gcra = Gcra::new(RateQuota::default());
-        assert_eq!(gcra.bucket_key(Some(b"FE80::1, 10.0.0.1"), "/v1/verify"), "fe80::1, 10.0.0.1\n/v1/verify\n");
+        assert_eq!(gcra.bucket_key(Some(b"10.0.0.1, FE80::1"), "/v1/verify"), "fe80::1\n/v1/verify\n");
+        // A client varying what it sends before the proxy's hop stays in one bucket.
+        assert_eq!(
+            gcra.bucket_key(Some(b"spoofed-1, 10.0.0.9"), "/v1/verify"),
+            gcra.bucket_key(Some(b"spoofed-2,10.0.0.9"), "/v1/verify")
+        );
         assert_eq!(gcra.bucket_key(None, "/v1/verify"), "\n/v1/verify\n");
         let long = vec![b'A'; MAX_KEY_VALUE + 1];
         let key = gcra.bucket_key(Some(&long), "/p");

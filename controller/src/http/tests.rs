@@ -423,3 +423,29 @@ async fn shutdown_waits_for_an_open_idle_connection_to_close() {
     server.stop().await;
     drop(idle);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn verify_and_rotate_beyond_the_in_flight_cap_get_503_before_any_body_is_read() {
+    let server = start(two_rsa_keys()).await;
+    let cap = std::thread::available_parallelism().map_or(1, |n| n.get()) * IN_FLIGHT_PER_CPU;
+    // `cap` slow clients announce a body and never send it: each holds a slot.
+    let mut slow = Vec::new();
+    for _ in 0..cap {
+        let mut stream = TcpStream::connect(server.addr).unwrap();
+        stream.write_all(b"POST /v1/verify HTTP/1.1\r\nHost: test\r\nContent-Length: 1000\r\n\r\n{").unwrap();
+        slow.push(stream);
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let reply = call(server.addr, "POST", "/v1/rotate", &[], b"{}").await;
+    assert_eq!(reply.status, 503, "{}", reply.text());
+    assert_eq!(reply.header("Retry-After"), Some("1"));
+    assert_eq!(reply.text(), "busy\n");
+    // Health and the public keys are not affected.
+    assert_eq!(call(server.addr, "GET", "/healthz", &[], b"").await.status, 200);
+    assert_eq!(call(server.addr, "GET", "/v1/cert.pem", &[], b"").await.status, 200);
+    // Once the slow clients go away, requests are admitted again.
+    drop(slow);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(call(server.addr, "POST", "/v1/verify", &[], b"{}").await.status, 400);
+    server.stop().await;
+}
