@@ -142,7 +142,8 @@ pub struct KeySecret {
     pub name: String,
     /// The RSA private key from `tls.key`.
     pub rsa: RsaPrivateKey,
-    /// The first certificate of `tls.crt` (not checked against the key, as upstream).
+    /// The first certificate of `tls.crt`; its public key is that of `tls.key` (checked, unlike
+    /// upstream).
     pub cert: Certificate,
     /// The v2 key pair, when the Secret carries one (ours do; upstream's and users' do not).
     pub x25519: Option<X25519PrivateKey>,
@@ -203,6 +204,12 @@ pub fn decode(secret: &Secret) -> Result<KeySecret, DecodeError> {
     let rsa = RsaPrivateKey::from_pem(&key_pem).map_err(|e| err(TLS_KEY, e.to_string()))?;
     let cert_pem = text(TLS_CERT)?.ok_or_else(|| err(TLS_CERT, "missing".to_owned()))?;
     let cert = Certificate::from_pem(&cert_pem).map_err(|e| err(TLS_CERT, e.to_string()))?;
+    // Upstream does not check this: a mismatched (bring-your-own) certificate makes it publish
+    // a key it cannot open, and lets anyone who may only create Secrets in the controller
+    // namespace redirect every new seal to a key they hold. Such a Secret is skipped.
+    if cert.public_key().fingerprint() != rsa.public_key().fingerprint() {
+        return Err(err(TLS_CERT, format!("certificate does not belong to the private key in {TLS_KEY}")));
+    }
 
     let x25519 = match text(X25519_KEY)? {
         None => None,
@@ -359,6 +366,17 @@ mod tests {
         let err = decode(&secret).unwrap_err();
         assert_eq!(err.field, X25519_PUB);
         assert!(err.reason.contains("does not match"));
+    }
+
+    #[test]
+    fn a_certificate_for_another_key_is_rejected() {
+        let other = RsaPrivateKey::from_pem(FIXTURE_KEY_OTHER).unwrap();
+        let secret = upstream_secret("byo", FIXTURE_KEY, &cert_for(&other, at(0)).to_pem(), at(0));
+        let err = decode(&secret).unwrap_err();
+        assert_eq!(err.field, TLS_CERT);
+        assert!(err.reason.contains("does not belong to the private key"), "{}", err.reason);
+        // The matching pair loads.
+        assert!(decode(&fixture_secret("byo", FIXTURE_KEY, at(0), at(0))).is_ok());
     }
 
     #[test]
