@@ -41,12 +41,68 @@ pub fn read_secrets(text: &[u8], source: &str) -> Result<Vec<InputSecret>> {
     Ok(secrets)
 }
 
-pub fn parse_documents(text: &str) -> Result<Vec<Value>> {
+/// Why an input could not be parsed: the format and the position only. Parser messages are
+/// never passed on, since they can quote the input (serde-saphyr prints a snippet of the
+/// offending lines by default), and inputs hold plaintext values and private keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ParseError {
+    /// `"JSON"` or `"YAML"`.
+    pub format: &'static str,
+    /// 1-based line and column, when the parser knows them.
+    pub position: Option<(u64, u64)>,
+}
+
+impl ParseError {
+    /// The error of a JSON parser, without its message.
+    pub fn json(e: &serde_json::Error) -> Self {
+        let position = (e.line() > 0).then(|| (e.line() as u64, e.column() as u64));
+        Self { format: "JSON", position }
+    }
+
+    /// The error of a YAML parser, without its message.
+    pub fn yaml(e: &serde_saphyr::Error) -> Self {
+        let position = e.location().filter(|l| l.line() > 0).map(|l| (l.line(), l.column()));
+        Self { format: "YAML", position }
+    }
+
+    /// Moves the position down by `lines`, for a document parsed out of a larger text.
+    #[must_use]
+    pub fn shifted(mut self, lines: u64) -> Self {
+        if let Some((line, _)) = &mut self.position {
+            *line += lines;
+        }
+        self
+    }
+}
+
+impl std::fmt::Display for ParseError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.position {
+            Some((line, column)) => {
+                write!(f, "not valid {} (syntax error at line {line}, column {column})", self.format)
+            }
+            None => write!(f, "not valid {}", self.format),
+        }
+    }
+}
+
+impl std::error::Error for ParseError {}
+
+/// Parses YAML documents (empty ones become null) with serde-saphyr's source snippets off.
+pub fn parse_yaml(text: &str) -> Result<Vec<Value>, ParseError> {
+    let options = serde_saphyr::options! { with_snippet: false, crop_radius: 0 };
+    serde_saphyr::from_multiple_with_options::<Value>(text, options).map_err(|e| ParseError::yaml(&e))
+}
+
+/// The one parser of every input (Secrets, SealedSecrets, key backups): concatenated JSON
+/// objects when the first non-space byte is `{`, otherwise YAML documents. Errors carry the
+/// position only, never input text.
+pub fn parse_documents(text: &str) -> Result<Vec<Value>, ParseError> {
     if text.trim_start().starts_with('{') {
         let stream = serde_json::Deserializer::from_str(text).into_iter::<Value>();
-        return stream.collect::<Result<Vec<_>, _>>().map_err(Into::into);
+        return stream.collect::<Result<Vec<_>, _>>().map_err(|e| ParseError::json(&e));
     }
-    Ok(serde_saphyr::from_multiple::<Value>(text)?)
+    parse_yaml(text)
 }
 
 fn type_name(v: &Value) -> &'static str {

@@ -39,9 +39,10 @@ const TEMPLATE_ERROR_WITHHELD: &str = "execution failed; error text withheld bec
 pub fn load_keys(paths: &[String]) -> Result<KeyRing> {
     let mut ring = KeyRing::new();
     for path in paths.iter().filter(|p| !p.is_empty()) {
-        let bytes = std::fs::read(path).with_context(|| format!("cannot read private key file {path:?}"))?;
-        let text = String::from_utf8(bytes).map_err(|_| anyhow!("{path}: private key file is not valid UTF-8"))?;
-        add_keys_from_text(&mut ring, &text).with_context(|| path.clone())?;
+        let bytes =
+            Zeroizing::new(std::fs::read(path).with_context(|| format!("cannot read private key file {path:?}"))?);
+        let text = std::str::from_utf8(&bytes).map_err(|_| anyhow!("{path}: private key file is not valid UTF-8"))?;
+        add_keys_from_text(&mut ring, text).with_context(|| path.clone())?;
     }
     if ring.is_empty() {
         bail!("--recovery-unseal needs at least one --recovery-private-key");

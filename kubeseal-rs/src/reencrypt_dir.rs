@@ -63,7 +63,7 @@ pub fn documents(text: &str) -> Result<Vec<(Range<usize>, Value)>, String> {
         let mut stream = serde_json::Deserializer::from_str(text).into_iter::<Value>();
         let mut start = 0;
         while let Some(value) = stream.next() {
-            let value = value.map_err(|e| format!("not valid JSON: {e}"))?;
+            let value = value.map_err(|e| crate::input::ParseError::json(&e).to_string())?;
             let end = stream.byte_offset();
             out.push((start..end, value));
             start = end;
@@ -71,8 +71,8 @@ pub fn documents(text: &str) -> Result<Vec<(Range<usize>, Value)>, String> {
         return Ok(out);
     }
     for span in yaml_spans(text) {
-        let mut docs = serde_saphyr::from_multiple::<Value>(&text[span.clone()])
-            .map_err(|e| format!("not valid YAML: {e}"))?
+        let mut docs = crate::input::parse_yaml(&text[span.clone()])
+            .map_err(|e| e.shifted(text[..span.start].matches('\n').count() as u64).to_string())?
             .into_iter()
             .filter(|v| !v.is_null());
         if let Some(value) = docs.next() {

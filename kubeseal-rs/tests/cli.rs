@@ -341,6 +341,30 @@ fn bad_input_fails_with_a_clear_message_and_no_output() {
     }
 }
 
+/// Parser errors quote the input by default (serde-saphyr prints the offending lines): a
+/// malformed Secret must be reported by source and position only, never with its values.
+#[test]
+fn malformed_input_is_reported_by_position_without_its_values() {
+    let cert = valid_cert();
+    let cert = cert.to_str().unwrap();
+    let cases = [
+        (
+            "apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\nstringData:\n  password: hunter2-MARKER\n  user: \"admin\n",
+            "error: stdin: cannot parse the input as JSON or YAML: not valid YAML (syntax error at line ",
+        ),
+        (
+            "{\"metadata\": {\"name\": \"db\"}, \"stringData\": {\"password\": \"hunter2-MARKER\" \"x\": 1}}",
+            "error: stdin: cannot parse the input as JSON or YAML: not valid JSON (syntax error at line 1, column ",
+        ),
+    ];
+    for (stdin, want) in cases {
+        let r = run(&["--cert", cert, "-n", "app"], stdin);
+        assert_eq!((r.code, r.stdout.as_str()), (1, ""), "{stdin:?}");
+        assert!(r.stderr.starts_with(want), "{stdin:?}: {}", r.stderr);
+        assert!(!r.stderr.contains("MARKER") && !r.stderr.contains("hunter2"), "{}", r.stderr);
+    }
+}
+
 #[test]
 fn an_expired_certificate_is_refused() {
     let year = 365 * 86_400;

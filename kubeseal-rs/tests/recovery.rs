@@ -324,6 +324,20 @@ fn bad_key_files_and_inputs_are_reported() {
     }
 }
 
+/// A broken key backup is reported by file and line, without echoing the key material the
+/// YAML parser would otherwise quote in its snippet.
+#[test]
+fn a_malformed_key_backup_is_reported_without_its_contents() {
+    let dir = scratch("malformed-key");
+    let backup = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: sealed-secrets-key\ndata:\n  tls.key: S0VZLU1BVEVSSUFMLU1BUktFUg==\n  tls.crt: \"S0VZLU1BVEVSSUFMLU1BUktFUg\n";
+    let path = write(&dir, "backup.yaml", backup);
+    let out = run(&["--recovery-unseal", "--recovery-private-key", &path], "");
+    assert_eq!((out.stdout.as_str(), out.code), ("", 1));
+    assert!(!out.stderr.contains("S0VZLU1BVEVSSUFM"), "{}", out.stderr);
+    assert!(out.stderr.starts_with(&format!("error: {path}: ")), "{}", out.stderr);
+    assert!(out.stderr.contains("not valid YAML (syntax error at line "), "{}", out.stderr);
+}
+
 // --- merge-into ---------------------------------------------------------------------------------
 
 /// A SealedSecret file made with kubesealpy gets a new value sealed by kubeseal-rs; recovery
