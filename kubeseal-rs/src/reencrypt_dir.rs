@@ -266,23 +266,8 @@ fn write_atomically(path: &Path, old: &str, new: &str) -> Result<()> {
     if current != old.as_bytes() {
         bail!("{} changed while it was being re-encrypted; run again", path.display());
     }
-    let permissions = std::fs::metadata(path).with_context(|| format!("cannot read {}", path.display()))?.permissions();
-    let name = path.file_name().ok_or_else(|| anyhow!("invalid file name {}", path.display()))?;
-    let mut temp_name = std::ffi::OsString::from(".");
-    temp_name.push(name);
-    temp_name.push(format!(".{}.reencrypt", std::process::id()));
-    let temp = path.with_file_name(temp_name);
-    let write = || -> std::io::Result<()> {
-        let mut file = std::fs::OpenOptions::new().write(true).create_new(true).open(&temp)?;
-        file.write_all(new.as_bytes())?;
-        file.sync_all()?;
-        std::fs::set_permissions(&temp, permissions)?;
-        std::fs::rename(&temp, path)
-    };
-    write().map_err(|e| {
-        let _ = std::fs::remove_file(&temp);
-        anyhow!("cannot write {}: {e}", path.display())
-    })
+    crate::output_file::replace(path, new.as_bytes(), crate::output_file::Mode::KeepOrPublic)
+        .map_err(|e| anyhow!("cannot write {}: {e}", path.display()))
 }
 
 /// A line on stdout; a closed stdout does not stop the run.

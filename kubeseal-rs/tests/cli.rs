@@ -266,6 +266,15 @@ fn the_output_file_is_written_only_on_success_and_yaml_by_extension() {
     assert!(!fresh.exists(), "nothing is written on error");
     assert_eq!(std::fs::read_to_string(&out).unwrap(), written);
     assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1, "no partial file is left behind");
+
+    // A new file is 0644; rewriting an existing one keeps its mode.
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&out), 0o644);
+    std::fs::set_permissions(&out, std::fs::Permissions::from_mode(0o640)).unwrap();
+    let r = run(&["--cert", cert.to_str().unwrap(), "-n", "app", "-w", out.to_str().unwrap()], SECRET_YAML);
+    assert_eq!((r.code, r.stderr.as_str()), (0, ""));
+    assert_eq!(mode(&out), 0o640);
 }
 
 #[test]

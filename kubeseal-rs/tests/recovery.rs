@@ -262,6 +262,18 @@ fn recovery_unseal_reads_key_secrets_and_prints_yaml() {
          sealedsecrets.bitnami.com/cluster-wide: \"true\"\n  name: shared\n  ownerReferences:\n  - apiVersion: \
          bitnami.com/v1alpha1\n    controller: true\n    kind: SealedSecret\n    name: shared\n    uid: \"\"\n"
     );
+    // With -w the plaintext goes to a file only its owner can read, even over a 0644 one.
+    use std::os::unix::fs::PermissionsExt;
+    let out_file = dir.join("recovered.yaml");
+    std::fs::write(&out_file, "old").unwrap();
+    std::fs::set_permissions(&out_file, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let written = run(
+        &["--recovery-unseal", "--recovery-private-key", &keys, "-f", &input, "-w", out_file.to_str().unwrap()],
+        "",
+    );
+    assert_eq!((written.stderr.as_str(), written.code), ("", 0));
+    assert_eq!(std::fs::read_to_string(&out_file).unwrap(), out.stdout);
+    assert_eq!(std::fs::metadata(&out_file).unwrap().permissions().mode() & 0o777, 0o600);
 }
 
 #[test]
