@@ -6,20 +6,37 @@ use std::collections::BTreeMap;
 use anyhow::{Context, Result, anyhow, bail};
 use kubeseal_crds::k8s::ObjectMeta;
 use serde_json::Value;
+use zeroize::Zeroizing;
 
-/// A core/v1 Secret as read from the input, with `data` still base64 text.
-#[derive(Debug, Default)]
+/// A core/v1 Secret as read from the input, with `data` decoded. The values are plaintext: they
+/// are zeroized on drop and `Debug` shows keys and sizes only.
+#[derive(Default)]
 pub struct InputSecret {
     /// Metadata as given.
     pub metadata: ObjectMeta,
     /// `data`, decoded from base64; values never printed.
-    pub data: BTreeMap<String, Vec<u8>>,
-    /// `stringData`.
-    pub string_data: BTreeMap<String, String>,
+    pub data: BTreeMap<String, Zeroizing<Vec<u8>>>,
+    /// `stringData`; values never printed.
+    pub string_data: BTreeMap<String, Zeroizing<String>>,
     /// `type`.
     pub type_: Option<String>,
     /// `immutable`.
     pub immutable: Option<bool>,
+}
+
+impl std::fmt::Debug for InputSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let sizes =
+            |m: Vec<(&String, usize)>| m.into_iter().map(|(k, n)| format!("{k}: {n} bytes")).collect::<Vec<_>>();
+        f.debug_struct("InputSecret")
+            .field("name", &self.metadata.name)
+            .field("namespace", &self.metadata.namespace)
+            .field("data", &sizes(self.data.iter().map(|(k, v)| (k, v.len())).collect()))
+            .field("string_data", &sizes(self.string_data.iter().map(|(k, v)| (k, v.len())).collect()))
+            .field("type_", &self.type_)
+            .field("immutable", &self.immutable)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Splits `text` into documents and decodes each as a Secret. `source` names the input in errors.
@@ -139,9 +156,10 @@ fn secret_from_value(doc: Value) -> Result<InputSecret> {
     for (key, value) in string_map(obj.remove("data"), "data")? {
         let bytes = kubeseal_sealing::format::decode_base64(&value)
             .map_err(|_| anyhow!("data[{key:?}]: value is not valid base64 (use stringData for plain text)"))?;
-        data.insert(key, bytes);
+        data.insert(key, Zeroizing::new(bytes));
     }
-    let string_data = string_map(obj.remove("stringData"), "stringData")?;
+    let string_data =
+        string_map(obj.remove("stringData"), "stringData")?.into_iter().map(|(k, v)| (k, Zeroizing::new(v))).collect();
     let type_ = match obj.remove("type") {
         None | Some(Value::Null) => None,
         Some(Value::String(s)) => Some(s),
@@ -181,9 +199,19 @@ mod tests {
         let text = "---\napiVersion: v1\nkind: Secret\nmetadata: {name: a}\ndata: {k: dg==}\n---\n---\nmetadata:\n  name: b\nstringData:\n  k: v\n";
         let secrets = read_secrets(text.as_bytes(), "stdin").unwrap();
         assert_eq!(secrets.len(), 2);
-        assert_eq!(secrets[0].data["k"], b"v");
+        assert_eq!(secrets[0].data["k"].as_slice(), b"v");
         assert_eq!(secrets[1].metadata.name.as_deref(), Some("b"));
-        assert_eq!(secrets[1].string_data["k"], "v");
+        assert_eq!(secrets[1].string_data["k"].as_str(), "v");
+    }
+
+    #[test]
+    fn debug_shows_keys_and_sizes_but_no_values() {
+        let text =
+            "metadata: {name: db}\ndata: {token: aHVudGVyMi1NQVJLRVI=}\nstringData: {password: hunter2-MARKER}\n";
+        let secrets = read_secrets(text.as_bytes(), "stdin").unwrap();
+        let debug = format!("{:?} {:#?}", secrets[0], secrets[0]);
+        assert!(!debug.contains("MARKER") && !debug.contains("104"), "{debug}");
+        assert!(debug.contains("token: 14 bytes") && debug.contains("password: 14 bytes"), "{debug}");
     }
 
     #[test]
