@@ -31,8 +31,8 @@ pub struct ClusterOptions {
 }
 
 /// kubectl's connection flags, applied over what the kubeconfig says, as client-go's override
-/// set does for kubeseal.
-#[derive(Debug, Default, Clone)]
+/// set does for kubeseal. `Debug` redacts `--token` and `--password`.
+#[derive(Default, Clone)]
 pub struct Connection {
     /// `-s/--server`.
     pub server: Option<String>,
@@ -60,6 +60,27 @@ pub struct Connection {
     pub password: Option<String>,
     /// `-v`: 6 and above print each request to the controller on stderr.
     pub verbosity: u8,
+}
+
+impl std::fmt::Debug for Connection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let redacted = |v: &Option<String>| v.as_ref().map(|_| "<redacted>");
+        f.debug_struct("Connection")
+            .field("server", &self.server)
+            .field("token", &redacted(&self.token))
+            .field("impersonate", &self.impersonate)
+            .field("impersonate_groups", &self.impersonate_groups)
+            .field("certificate_authority", &self.certificate_authority)
+            .field("client_certificate", &self.client_certificate)
+            .field("client_key", &self.client_key)
+            .field("insecure_skip_tls_verify", &self.insecure_skip_tls_verify)
+            .field("tls_server_name", &self.tls_server_name)
+            .field("request_timeout", &self.request_timeout)
+            .field("username", &self.username)
+            .field("password", &redacted(&self.password))
+            .field("verbosity", &self.verbosity)
+            .finish()
+    }
 }
 
 impl Connection {
@@ -341,6 +362,19 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
+
+    #[test]
+    fn debug_redacts_the_token_and_password() {
+        let conn = Connection {
+            token: Some("token-MARKER".into()),
+            username: Some("admin".into()),
+            password: Some("password-MARKER".into()),
+            ..Connection::default()
+        };
+        let debug = format!("{conn:?} {conn:#?}");
+        assert!(!debug.contains("MARKER"), "{debug}");
+        assert!(debug.contains("<redacted>") && debug.contains("admin"), "{debug}");
+    }
 
     #[test]
     fn request_timeouts_are_seconds_or_go_durations() {

@@ -6,20 +6,37 @@ use std::collections::BTreeMap;
 use anyhow::{Context, Result, anyhow, bail};
 use kubeseal_crds::k8s::ObjectMeta;
 use serde_json::Value;
+use zeroize::Zeroizing;
 
-/// A core/v1 Secret as read from the input, with `data` still base64 text.
-#[derive(Debug, Default)]
+/// A core/v1 Secret as read from the input, with `data` decoded. The values are plaintext: they
+/// are zeroized on drop and `Debug` shows keys and sizes only.
+#[derive(Default)]
 pub struct InputSecret {
     /// Metadata as given.
     pub metadata: ObjectMeta,
     /// `data`, decoded from base64; values never printed.
-    pub data: BTreeMap<String, Vec<u8>>,
-    /// `stringData`.
-    pub string_data: BTreeMap<String, String>,
+    pub data: BTreeMap<String, Zeroizing<Vec<u8>>>,
+    /// `stringData`; values never printed.
+    pub string_data: BTreeMap<String, Zeroizing<String>>,
     /// `type`.
     pub type_: Option<String>,
     /// `immutable`.
     pub immutable: Option<bool>,
+}
+
+impl std::fmt::Debug for InputSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let sizes =
+            |m: Vec<(&String, usize)>| m.into_iter().map(|(k, n)| format!("{k}: {n} bytes")).collect::<Vec<_>>();
+        f.debug_struct("InputSecret")
+            .field("name", &self.metadata.name)
+            .field("namespace", &self.metadata.namespace)
+            .field("data", &sizes(self.data.iter().map(|(k, v)| (k, v.len())).collect()))
+            .field("string_data", &sizes(self.string_data.iter().map(|(k, v)| (k, v.len())).collect()))
+            .field("type_", &self.type_)
+            .field("immutable", &self.immutable)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Splits `text` into documents and decodes each as a Secret. `source` names the input in errors.
@@ -41,12 +58,68 @@ pub fn read_secrets(text: &[u8], source: &str) -> Result<Vec<InputSecret>> {
     Ok(secrets)
 }
 
-pub fn parse_documents(text: &str) -> Result<Vec<Value>> {
+/// Why an input could not be parsed: the format and the position only. Parser messages are
+/// never passed on, since they can quote the input (serde-saphyr prints a snippet of the
+/// offending lines by default), and inputs hold plaintext values and private keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ParseError {
+    /// `"JSON"` or `"YAML"`.
+    pub format: &'static str,
+    /// 1-based line and column, when the parser knows them.
+    pub position: Option<(u64, u64)>,
+}
+
+impl ParseError {
+    /// The error of a JSON parser, without its message.
+    pub fn json(e: &serde_json::Error) -> Self {
+        let position = (e.line() > 0).then(|| (e.line() as u64, e.column() as u64));
+        Self { format: "JSON", position }
+    }
+
+    /// The error of a YAML parser, without its message.
+    pub fn yaml(e: &serde_saphyr::Error) -> Self {
+        let position = e.location().filter(|l| l.line() > 0).map(|l| (l.line(), l.column()));
+        Self { format: "YAML", position }
+    }
+
+    /// Moves the position down by `lines`, for a document parsed out of a larger text.
+    #[must_use]
+    pub fn shifted(mut self, lines: u64) -> Self {
+        if let Some((line, _)) = &mut self.position {
+            *line += lines;
+        }
+        self
+    }
+}
+
+impl std::fmt::Display for ParseError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.position {
+            Some((line, column)) => {
+                write!(f, "not valid {} (syntax error at line {line}, column {column})", self.format)
+            }
+            None => write!(f, "not valid {}", self.format),
+        }
+    }
+}
+
+impl std::error::Error for ParseError {}
+
+/// Parses YAML documents (empty ones become null) with serde-saphyr's source snippets off.
+pub fn parse_yaml(text: &str) -> Result<Vec<Value>, ParseError> {
+    let options = serde_saphyr::options! { with_snippet: false, crop_radius: 0 };
+    serde_saphyr::from_multiple_with_options::<Value>(text, options).map_err(|e| ParseError::yaml(&e))
+}
+
+/// The one parser of every input (Secrets, SealedSecrets, key backups): concatenated JSON
+/// objects when the first non-space byte is `{`, otherwise YAML documents. Errors carry the
+/// position only, never input text.
+pub fn parse_documents(text: &str) -> Result<Vec<Value>, ParseError> {
     if text.trim_start().starts_with('{') {
         let stream = serde_json::Deserializer::from_str(text).into_iter::<Value>();
-        return stream.collect::<Result<Vec<_>, _>>().map_err(Into::into);
+        return stream.collect::<Result<Vec<_>, _>>().map_err(|e| ParseError::json(&e));
     }
-    Ok(serde_saphyr::from_multiple::<Value>(text)?)
+    parse_yaml(text)
 }
 
 fn type_name(v: &Value) -> &'static str {
@@ -83,9 +156,10 @@ fn secret_from_value(doc: Value) -> Result<InputSecret> {
     for (key, value) in string_map(obj.remove("data"), "data")? {
         let bytes = kubeseal_sealing::format::decode_base64(&value)
             .map_err(|_| anyhow!("data[{key:?}]: value is not valid base64 (use stringData for plain text)"))?;
-        data.insert(key, bytes);
+        data.insert(key, Zeroizing::new(bytes));
     }
-    let string_data = string_map(obj.remove("stringData"), "stringData")?;
+    let string_data =
+        string_map(obj.remove("stringData"), "stringData")?.into_iter().map(|(k, v)| (k, Zeroizing::new(v))).collect();
     let type_ = match obj.remove("type") {
         None | Some(Value::Null) => None,
         Some(Value::String(s)) => Some(s),
@@ -125,9 +199,19 @@ mod tests {
         let text = "---\napiVersion: v1\nkind: Secret\nmetadata: {name: a}\ndata: {k: dg==}\n---\n---\nmetadata:\n  name: b\nstringData:\n  k: v\n";
         let secrets = read_secrets(text.as_bytes(), "stdin").unwrap();
         assert_eq!(secrets.len(), 2);
-        assert_eq!(secrets[0].data["k"], b"v");
+        assert_eq!(secrets[0].data["k"].as_slice(), b"v");
         assert_eq!(secrets[1].metadata.name.as_deref(), Some("b"));
-        assert_eq!(secrets[1].string_data["k"], "v");
+        assert_eq!(secrets[1].string_data["k"].as_str(), "v");
+    }
+
+    #[test]
+    fn debug_shows_keys_and_sizes_but_no_values() {
+        let text =
+            "metadata: {name: db}\ndata: {token: aHVudGVyMi1NQVJLRVI=}\nstringData: {password: hunter2-MARKER}\n";
+        let secrets = read_secrets(text.as_bytes(), "stdin").unwrap();
+        let debug = format!("{:?} {:#?}", secrets[0], secrets[0]);
+        assert!(!debug.contains("MARKER") && !debug.contains("104"), "{debug}");
+        assert!(debug.contains("token: 14 bytes") && debug.contains("password: 14 bytes"), "{debug}");
     }
 
     #[test]

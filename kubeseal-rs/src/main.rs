@@ -14,6 +14,7 @@ mod controller_api;
 mod input;
 mod merge;
 mod output;
+mod output_file;
 mod recover;
 mod reencrypt_dir;
 mod seal;
@@ -64,15 +65,9 @@ fn emit(args: &Args, out: &[u8]) -> Result<()> {
         };
     }
     let path = Path::new(&args.sealed_secret_file);
-    let file_name = path.file_name().ok_or_else(|| anyhow!("invalid output file name {path:?}"))?;
-    let mut partial_name = std::ffi::OsString::from(".");
-    partial_name.push(file_name);
-    partial_name.push(format!(".{}.partial", std::process::id()));
-    let partial = path.with_file_name(partial_name);
-    std::fs::write(&partial, out).and_then(|()| std::fs::rename(&partial, path)).map_err(|e| {
-        let _ = std::fs::remove_file(&partial);
-        anyhow!("cannot write {}: {e}", path.display())
-    })
+    // Recovered Secrets are plaintext: only the owner may read them.
+    let mode = if args.recovery_unseal { output_file::Mode::Private } else { output_file::Mode::KeepOrPublic };
+    output_file::replace(path, out, mode).map_err(|e| anyhow!("cannot write {}: {e}", path.display()))
 }
 
 /// The output format: `-o`, except that a `-w` file named `*.yaml`/`*.yml` is always YAML.

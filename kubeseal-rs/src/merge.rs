@@ -94,22 +94,11 @@ fn merge(into: &mut SealedSecret, update: SealedSecret) {
     }
 }
 
-/// Replaces `path` with `contents` through a temporary file in the same directory and a rename,
-/// keeping the file's permissions.
+/// Replaces `path` with `contents` through a new temporary file and a rename, keeping the
+/// file's permissions.
 fn replace_file(path: &Path, contents: &[u8]) -> Result<()> {
-    let file_name = path.file_name().ok_or_else(|| anyhow!("invalid file name {path:?}"))?;
-    let mut partial_name = std::ffi::OsString::from(".");
-    partial_name.push(file_name);
-    partial_name.push(format!(".{}.partial", std::process::id()));
-    let partial = path.with_file_name(partial_name);
-    let result = std::fs::write(&partial, contents)
-        .and_then(|()| std::fs::metadata(path))
-        .and_then(|meta| std::fs::set_permissions(&partial, meta.permissions()))
-        .and_then(|()| std::fs::rename(&partial, path));
-    result.map_err(|e| {
-        let _ = std::fs::remove_file(&partial);
-        anyhow!("cannot write {}: {e}", path.display())
-    })
+    crate::output_file::replace(path, contents, crate::output_file::Mode::KeepOrPublic)
+        .map_err(|e| anyhow!("cannot write {}: {e}", path.display()))
 }
 
 #[cfg(test)]

@@ -32,16 +32,17 @@ use crate::output::{self, Format};
 const TLS_KEY: &str = "tls.key";
 /// The Secret data key holding the X25519 private key, in kubeseal-rs key Secrets.
 const X25519_KEY: &str = "x25519.key";
-/// Replaces a template error text that would quote a decrypted value.
-const TEMPLATE_ERROR_WITHHELD: &str = "execution failed; error text withheld because it contains a secret value";
+/// Replaces every template execution error text, which may quote a decrypted value.
+const TEMPLATE_ERROR_WITHHELD: &str = "execution failed";
 
 /// Reads every `--recovery-private-key` file into one key ring.
 pub fn load_keys(paths: &[String]) -> Result<KeyRing> {
     let mut ring = KeyRing::new();
     for path in paths.iter().filter(|p| !p.is_empty()) {
-        let bytes = std::fs::read(path).with_context(|| format!("cannot read private key file {path:?}"))?;
-        let text = String::from_utf8(bytes).map_err(|_| anyhow!("{path}: private key file is not valid UTF-8"))?;
-        add_keys_from_text(&mut ring, &text).with_context(|| path.clone())?;
+        let bytes =
+            Zeroizing::new(std::fs::read(path).with_context(|| format!("cannot read private key file {path:?}"))?);
+        let text = std::str::from_utf8(&bytes).map_err(|_| anyhow!("{path}: private key file is not valid UTF-8"))?;
+        add_keys_from_text(&mut ring, text).with_context(|| path.clone())?;
     }
     if ring.is_empty() {
         bail!("--recovery-unseal needs at least one --recovery-private-key");
@@ -276,14 +277,12 @@ fn render_templates(
             Ok(out) => {
                 items.insert(key.clone(), SecretSlice::from(out.into_bytes()));
             }
-            Err(e) => {
-                let text = e.to_string();
-                if decrypted.iter().any(|v| !v.is_empty() && text.contains(v.as_str())) {
-                    failures.add(key, format!("template: {key}: {TEMPLATE_ERROR_WITHHELD}"));
-                } else {
-                    failures.add(key, text);
-                }
+            // Parse errors and limits describe the template text, which is not secret; an
+            // execution error can carry a value in any transformed form (`fail (b64enc .x)`).
+            Err(e @ (kubeseal_template::Error::Parse { .. } | kubeseal_template::Error::Limit { .. })) => {
+                failures.add(key, e.to_string());
             }
+            Err(_) => failures.add(key, format!("template: {key}: {TEMPLATE_ERROR_WITHHELD}")),
         }
     }
     if let TemplateValue::Map(map) = context {
@@ -338,6 +337,28 @@ mod tests {
         assert_eq!(data(&secret), expected);
         assert_eq!(secret.metadata.name.as_deref(), Some("app"));
         assert_eq!(secret.metadata.owner_references.unwrap()[0].controller, Some(true));
+    }
+
+    #[test]
+    fn template_execution_errors_never_carry_a_value_in_any_form() {
+        let key = X25519PrivateKey::generate().unwrap();
+        let copy = X25519PrivateKey::from_pem(key.to_pkcs8_pem().unwrap().expose_secret()).unwrap();
+        let mut ring = KeyRing::new();
+        ring.add_x25519(copy, SystemTime::UNIX_EPOCH);
+        let value = "hunter2-MARKER";
+        let b64 = kubeseal_sealing::format::encode_base64(value.as_bytes());
+        for template in ["{{ fail (b64enc .password) }}", "{{ fail (upper .password) }}", "{{ fail .password }}"] {
+            let ss = sealed(&key, &[("password", value)], &[("out", template)]);
+            let err = format!("{:#}", unseal(&ss, &ring).unwrap_err());
+            assert!(
+                !err.contains("MARKER") && !err.contains(&b64) && !err.contains(b64.trim_end_matches('=')),
+                "{err}"
+            );
+            assert!(err.contains("template: out: execution failed"), "{err}");
+        }
+        let ss = sealed(&key, &[("password", value)], &[("out", "{{ .password ")]);
+        let err = format!("{:#}", unseal(&ss, &ring).unwrap_err());
+        assert!(err.starts_with("template: out:1: "), "parse errors describe the template text: {err}");
     }
 
     #[test]

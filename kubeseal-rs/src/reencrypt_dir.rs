@@ -63,7 +63,7 @@ pub fn documents(text: &str) -> Result<Vec<(Range<usize>, Value)>, String> {
         let mut stream = serde_json::Deserializer::from_str(text).into_iter::<Value>();
         let mut start = 0;
         while let Some(value) = stream.next() {
-            let value = value.map_err(|e| format!("not valid JSON: {e}"))?;
+            let value = value.map_err(|e| crate::input::ParseError::json(&e).to_string())?;
             let end = stream.byte_offset();
             out.push((start..end, value));
             start = end;
@@ -71,8 +71,8 @@ pub fn documents(text: &str) -> Result<Vec<(Range<usize>, Value)>, String> {
         return Ok(out);
     }
     for span in yaml_spans(text) {
-        let mut docs = serde_saphyr::from_multiple::<Value>(&text[span.clone()])
-            .map_err(|e| format!("not valid YAML: {e}"))?
+        let mut docs = crate::input::parse_yaml(&text[span.clone()])
+            .map_err(|e| e.shifted(text[..span.start].matches('\n').count() as u64).to_string())?
             .into_iter()
             .filter(|v| !v.is_null());
         if let Some(value) = docs.next() {
@@ -266,23 +266,8 @@ fn write_atomically(path: &Path, old: &str, new: &str) -> Result<()> {
     if current != old.as_bytes() {
         bail!("{} changed while it was being re-encrypted; run again", path.display());
     }
-    let permissions = std::fs::metadata(path).with_context(|| format!("cannot read {}", path.display()))?.permissions();
-    let name = path.file_name().ok_or_else(|| anyhow!("invalid file name {}", path.display()))?;
-    let mut temp_name = std::ffi::OsString::from(".");
-    temp_name.push(name);
-    temp_name.push(format!(".{}.reencrypt", std::process::id()));
-    let temp = path.with_file_name(temp_name);
-    let write = || -> std::io::Result<()> {
-        let mut file = std::fs::OpenOptions::new().write(true).create_new(true).open(&temp)?;
-        file.write_all(new.as_bytes())?;
-        file.sync_all()?;
-        std::fs::set_permissions(&temp, permissions)?;
-        std::fs::rename(&temp, path)
-    };
-    write().map_err(|e| {
-        let _ = std::fs::remove_file(&temp);
-        anyhow!("cannot write {}: {e}", path.display())
-    })
+    crate::output_file::replace(path, new.as_bytes(), crate::output_file::Mode::KeepOrPublic)
+        .map_err(|e| anyhow!("cannot write {}: {e}", path.display()))
 }
 
 /// A line on stdout; a closed stdout does not stop the run.

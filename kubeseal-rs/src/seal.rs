@@ -133,7 +133,7 @@ mod tests {
         let mut s = InputSecret::default();
         s.metadata.name = Some(name.to_owned());
         s.metadata.namespace = ns.map(str::to_owned);
-        s.string_data.insert("k".into(), "v".into());
+        s.string_data.insert("k".into(), String::from("v").into());
         s
     }
 

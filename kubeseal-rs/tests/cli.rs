@@ -266,6 +266,15 @@ fn the_output_file_is_written_only_on_success_and_yaml_by_extension() {
     assert!(!fresh.exists(), "nothing is written on error");
     assert_eq!(std::fs::read_to_string(&out).unwrap(), written);
     assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1, "no partial file is left behind");
+
+    // A new file is 0644; rewriting an existing one keeps its mode.
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&out), 0o644);
+    std::fs::set_permissions(&out, std::fs::Permissions::from_mode(0o640)).unwrap();
+    let r = run(&["--cert", cert.to_str().unwrap(), "-n", "app", "-w", out.to_str().unwrap()], SECRET_YAML);
+    assert_eq!((r.code, r.stderr.as_str()), (0, ""));
+    assert_eq!(mode(&out), 0o640);
 }
 
 #[test]
@@ -338,6 +347,30 @@ fn bad_input_fails_with_a_clear_message_and_no_output() {
         let r = run(&args, stdin);
         assert_eq!((r.code, r.stdout.as_str()), (1, ""), "{stdin:?}");
         assert!(r.stderr.starts_with(want), "{stdin:?}: {}", r.stderr);
+    }
+}
+
+/// Parser errors quote the input by default (serde-saphyr prints the offending lines): a
+/// malformed Secret must be reported by source and position only, never with its values.
+#[test]
+fn malformed_input_is_reported_by_position_without_its_values() {
+    let cert = valid_cert();
+    let cert = cert.to_str().unwrap();
+    let cases = [
+        (
+            "apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\nstringData:\n  password: hunter2-MARKER\n  user: \"admin\n",
+            "error: stdin: cannot parse the input as JSON or YAML: not valid YAML (syntax error at line ",
+        ),
+        (
+            "{\"metadata\": {\"name\": \"db\"}, \"stringData\": {\"password\": \"hunter2-MARKER\" \"x\": 1}}",
+            "error: stdin: cannot parse the input as JSON or YAML: not valid JSON (syntax error at line 1, column ",
+        ),
+    ];
+    for (stdin, want) in cases {
+        let r = run(&["--cert", cert, "-n", "app"], stdin);
+        assert_eq!((r.code, r.stdout.as_str()), (1, ""), "{stdin:?}");
+        assert!(r.stderr.starts_with(want), "{stdin:?}: {}", r.stderr);
+        assert!(!r.stderr.contains("MARKER") && !r.stderr.contains("hunter2"), "{}", r.stderr);
     }
 }
 

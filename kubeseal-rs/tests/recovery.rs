@@ -262,6 +262,18 @@ fn recovery_unseal_reads_key_secrets_and_prints_yaml() {
          sealedsecrets.bitnami.com/cluster-wide: \"true\"\n  name: shared\n  ownerReferences:\n  - apiVersion: \
          bitnami.com/v1alpha1\n    controller: true\n    kind: SealedSecret\n    name: shared\n    uid: \"\"\n"
     );
+    // With -w the plaintext goes to a file only its owner can read, even over a 0644 one.
+    use std::os::unix::fs::PermissionsExt;
+    let out_file = dir.join("recovered.yaml");
+    std::fs::write(&out_file, "old").unwrap();
+    std::fs::set_permissions(&out_file, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let written = run(
+        &["--recovery-unseal", "--recovery-private-key", &keys, "-f", &input, "-w", out_file.to_str().unwrap()],
+        "",
+    );
+    assert_eq!((written.stderr.as_str(), written.code), ("", 0));
+    assert_eq!(std::fs::read_to_string(&out_file).unwrap(), out.stdout);
+    assert_eq!(std::fs::metadata(&out_file).unwrap().permissions().mode() & 0o777, 0o600);
 }
 
 #[test]
@@ -322,6 +334,20 @@ fn bad_key_files_and_inputs_are_reported() {
         assert_eq!((out.stdout.as_str(), out.code), ("", 1), "{args:?}");
         assert!(out.stderr.contains(expected) && out.stderr.starts_with("error: "), "{args:?}: {}", out.stderr);
     }
+}
+
+/// A broken key backup is reported by file and line, without echoing the key material the
+/// YAML parser would otherwise quote in its snippet.
+#[test]
+fn a_malformed_key_backup_is_reported_without_its_contents() {
+    let dir = scratch("malformed-key");
+    let backup = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: sealed-secrets-key\ndata:\n  tls.key: S0VZLU1BVEVSSUFMLU1BUktFUg==\n  tls.crt: \"S0VZLU1BVEVSSUFMLU1BUktFUg\n";
+    let path = write(&dir, "backup.yaml", backup);
+    let out = run(&["--recovery-unseal", "--recovery-private-key", &path], "");
+    assert_eq!((out.stdout.as_str(), out.code), ("", 1));
+    assert!(!out.stderr.contains("S0VZLU1BVEVSSUFM"), "{}", out.stderr);
+    assert!(out.stderr.starts_with(&format!("error: {path}: ")), "{}", out.stderr);
+    assert!(out.stderr.contains("not valid YAML (syntax error at line "), "{}", out.stderr);
 }
 
 // --- merge-into ---------------------------------------------------------------------------------
