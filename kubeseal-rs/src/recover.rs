@@ -154,7 +154,14 @@ pub fn sealed_secret_from_value(doc: Value) -> Result<SealedSecret> {
     if kind != "SealedSecret" || version != "bitnami.com/v1alpha1" {
         bail!("expected apiVersion \"bitnami.com/v1alpha1\" and kind \"SealedSecret\", found {version:?} and {kind:?}");
     }
-    serde_json::from_value(doc).map_err(|e| anyhow!("not a valid SealedSecret: {e}"))
+    // serde's text can quote the offending value (a ciphertext, a template): only its kind.
+    serde_json::from_value(doc).map_err(|e| {
+        let what = match e.classify() {
+            serde_json::error::Category::Data => "a field has the wrong type or a required field is missing",
+            _ => "it cannot be decoded",
+        };
+        anyhow!("not a valid SealedSecret: {what}")
+    })
 }
 
 /// The label the values are bound to, from the SealedSecret's own name, namespace and top-level
