@@ -56,6 +56,8 @@ use std::fmt;
 
 pub use error::{Error, LimitKind, Result};
 pub use func::{FuncEnv, FuncError, Function};
+/// go-yaml v2's mapping-key order, as `toYaml` and kubeseal's YAML output sort keys.
+pub use sprig::yaml::key_order as yaml_key_order;
 pub use value::{Time, TimeZone, Value};
 
 /// What a field access on a missing map key does (Go's `missingkey` option).

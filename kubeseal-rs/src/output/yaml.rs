@@ -2,7 +2,7 @@
 //! go-yaml v2 (a port of libyaml's emitter) prints them. Reproduced here for the value shapes a
 //! Kubernetes object has:
 //!
-//! - mapping keys sorted in go-yaml's "natural" order ([`key_order`]);
+//! - mapping keys sorted in go-yaml's "natural" order ([`key_order`], shared with the template crate's `toYaml`);
 //! - two-space indentation; a list under a key is not indented relative to the key;
 //! - strings plain when that reads back as the same string, otherwise single-quoted (indicator
 //!   characters, leading or trailing spaces, `: `, ` #`) or double-quoted (would resolve to
@@ -10,7 +10,7 @@
 //! - strings with a newline as literal blocks (`|`, `|-`, `|+`);
 //! - long plain and quoted scalars folded at spaces once past column 80.
 
-use std::cmp::Ordering;
+pub use kubeseal_template::yaml_key_order as key_order;
 
 use super::Node;
 
@@ -641,59 +641,10 @@ fn days_in(month: u32, year: u32) -> u32 {
     }
 }
 
-/// go-yaml v2's key order: rune by rune; two letters by code point; a letter sorts after a
-/// non-letter; runs of digits compare as numbers (then the shorter run first).
-pub fn key_order(a: &str, b: &str) -> Ordering {
-    let ar: Vec<char> = a.chars().collect();
-    let br: Vec<char> = b.chars().collect();
-    for i in 0..ar.len().min(br.len()) {
-        if ar[i] == br[i] {
-            continue;
-        }
-        let al = ar[i].is_alphabetic();
-        let bl = br[i].is_alphabetic();
-        if al && bl {
-            return ar[i].cmp(&br[i]);
-        }
-        if al || bl {
-            return if bl { Ordering::Less } else { Ordering::Greater };
-        }
-        let (mut an, mut bn): (i64, i64) = (0, 0);
-        if ar[i] == '0' || br[i] == '0' {
-            let mut j = i;
-            while j > 0 && ar[j - 1].is_ascii_digit() {
-                j -= 1;
-                if ar[j] != '0' {
-                    an = 1;
-                    bn = 1;
-                    break;
-                }
-            }
-        }
-        let mut ai = i;
-        while ai < ar.len() && ar[ai].is_ascii_digit() {
-            an = an.wrapping_mul(10).wrapping_add(i64::from(ar[ai] as u8 - b'0'));
-            ai += 1;
-        }
-        let mut bi = i;
-        while bi < br.len() && br[bi].is_ascii_digit() {
-            bn = bn.wrapping_mul(10).wrapping_add(i64::from(br[bi] as u8 - b'0'));
-            bi += 1;
-        }
-        if an != bn {
-            return an.cmp(&bn);
-        }
-        if ai != bi {
-            return ai.cmp(&bi);
-        }
-        return ar[i].cmp(&br[i]);
-    }
-    ar.len().cmp(&br.len())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::cmp::Ordering;
 
     fn value(s: &str) -> String {
         let mut out = String::new();

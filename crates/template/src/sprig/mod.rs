@@ -21,7 +21,7 @@ pub mod lists;
 pub mod math;
 mod semver;
 pub mod strings;
-mod yaml;
+pub(crate) mod yaml;
 
 use crate::func::{FuncError, Function};
 use crate::value::Value;

@@ -43,21 +43,24 @@ fn normalise(v: &Value) -> Result<Value, ()> {
     })
 }
 
-/// go-yaml v2's key order: letters after non-letters, digit runs compared as numbers.
-fn key_less(a: &str, b: &str) -> Ordering {
-    let (ar, br): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+/// go-yaml v2's key order (`keyList.Less`, with Go's wrapping `int64` digit runs): rune by rune; two letters by code point; a letter sorts after a
+/// non-letter; runs of digits compare as numbers (then the shorter run first).
+pub fn key_order(a: &str, b: &str) -> Ordering {
+    let ar: Vec<char> = a.chars().collect();
+    let br: Vec<char> = b.chars().collect();
     for i in 0..ar.len().min(br.len()) {
         if ar[i] == br[i] {
             continue;
         }
-        let (al, bl) = (ar[i].is_alphabetic(), br[i].is_alphabetic());
+        let al = ar[i].is_alphabetic();
+        let bl = br[i].is_alphabetic();
         if al && bl {
             return ar[i].cmp(&br[i]);
         }
         if al || bl {
             return if bl { Ordering::Less } else { Ordering::Greater };
         }
-        let (mut an, mut bn) = (0i128, 0i128);
+        let (mut an, mut bn): (i64, i64) = (0, 0);
         if ar[i] == '0' || br[i] == '0' {
             let mut j = i;
             while j > 0 && ar[j - 1].is_ascii_digit() {
@@ -71,12 +74,12 @@ fn key_less(a: &str, b: &str) -> Ordering {
         }
         let mut ai = i;
         while ai < ar.len() && ar[ai].is_ascii_digit() {
-            an = an.saturating_mul(10).saturating_add(i128::from(ar[ai] as u8 - b'0'));
+            an = an.wrapping_mul(10).wrapping_add(i64::from(ar[ai] as u8 - b'0'));
             ai += 1;
         }
         let mut bi = i;
         while bi < br.len() && br[bi].is_ascii_digit() {
-            bn = bn.saturating_mul(10).saturating_add(i128::from(br[bi] as u8 - b'0'));
+            bn = bn.wrapping_mul(10).wrapping_add(i64::from(br[bi] as u8 - b'0'));
             bi += 1;
         }
         if an != bn {
@@ -517,7 +520,7 @@ fn write_block(out: &mut Out, v: &Value, indent: usize) {
     match v {
         Value::Map(m) => {
             let mut keys: Vec<&String> = m.keys().collect();
-            keys.sort_by(|a, b| key_less(a, b));
+            keys.sort_by(|a, b| key_order(a, b));
             for (i, k) in keys.into_iter().enumerate() {
                 if i > 0 {
                     out.indent_line(indent);
@@ -651,8 +654,8 @@ mod tests {
 
     #[test]
     fn keys_use_natural_order() {
-        assert_eq!(key_less("a2", "a10"), Ordering::Less);
-        assert_eq!(key_less("_x", "B"), Ordering::Less);
+        assert_eq!(key_order("a2", "a10"), Ordering::Less);
+        assert_eq!(key_order("_x", "B"), Ordering::Less);
     }
 
     #[test]
